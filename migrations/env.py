@@ -18,7 +18,9 @@ config = context.config
 
 def _url() -> str:
     url = context.get_x_argument(as_dictionary=True).get("url")
-    url = url or config.get_main_option("sqlalchemy.url") or os.environ.get("POCKETSYNC_DATABASE_URL")
+    url = (
+        url or config.get_main_option("sqlalchemy.url") or os.environ.get("POCKETSYNC_DATABASE_URL")
+    )
     if not url:
         raise SystemExit("no database URL: set POCKETSYNC_DATABASE_URL or pass -x url=...")
     return url

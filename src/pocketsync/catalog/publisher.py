@@ -1,0 +1,368 @@
+"""The publisher API: catalog and price changes inside the platform's own transaction.
+
+Usage::
+
+    with engine.begin() as conn:          # the platform's transaction
+        ...                               # its own writes
+        pub = Publisher(conn)
+        pub.upsert_product(Product(...))
+        pub.set_prices("TRADE-A", "SKU-1", [PriceBreak(1, 1299), PriceBreak(10, 1199)])
+
+Each transaction that changes a partition takes that partition's next version once
+(``UPDATE catalog_partitions SET version = version + 1 ... RETURNING version``); every row
+it writes carries that version. The partition row is locked (``SELECT ... FOR UPDATE``)
+before anything is read, so on PostgreSQL publishers of one partition run one after the
+other and versions are assigned in commit order; on SQLite the engine's ``BEGIN
+IMMEDIATE`` already serialises writers. A rolled-back transaction leaves no trace.
+
+Every input is checked before anything is written: a call that raises has changed
+nothing (it may have locked the partition row until the transaction ends). Rows whose
+values did not change keep their version, and a transaction that changes nothing takes
+no version, so republishing the whole catalog nightly yields an empty delta.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, RootTransaction, Table, and_, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from pocketsync.bundle.tables import TABLES
+from pocketsync.catalog.errors import (
+    CategoryCycleError,
+    CategoryNotEmptyError,
+    DuplicatePriceListError,
+    InvalidCategoryError,
+    InvalidProductError,
+    UnknownCategoryError,
+    UnknownPriceListError,
+)
+from pocketsync.catalog.model import (
+    CATALOG_PARTITION,
+    Category,
+    PriceBreak,
+    PriceList,
+    Product,
+    category_row,
+    check_id,
+    price_list_row,
+    price_rows,
+    prices_partition,
+    product_row,
+)
+from pocketsync.catalog.schema import (
+    catalog_categories,
+    catalog_partitions,
+    catalog_price_lists,
+    catalog_prices,
+    catalog_products,
+)
+
+__all__ = ["Publisher"]
+
+_BATCH = 500  # IN-list size: well under SQLite's bound-parameter limit
+_MAX_DEPTH = 10_000  # a walk up the tree longer than this means the tree is corrupt
+Key = tuple[Any, ...]
+Row = tuple[Any, ...]
+
+
+class Publisher:
+    """Writes catalog and price changes on ``connection``, in its current transaction.
+
+    The caller owns the transaction: nothing is committed or rolled back here. One
+    Publisher may be reused across transactions of the same connection.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        self._conn = connection
+        self._txn: RootTransaction | None = None
+        self._locked: set[str] = set()
+        self._versions: dict[str, int] = {}
+
+    # -- categories -------------------------------------------------------------------
+
+    def upsert_category(self, category: Category) -> None:
+        """Create or replace a category (a move is an upsert with another parent).
+
+        Raises:
+            InvalidCategoryError: a malformed value.
+            UnknownCategoryError: the parent does not exist or is deleted.
+            CategoryCycleError: the parent is the category itself or one of its descendants.
+        """
+        row = category_row(category)
+        self._lock(CATALOG_PARTITION)
+        cid, parent = row[0], row[1]
+        t = catalog_categories
+        ancestor, depth = parent, 0
+        while ancestor is not None:
+            if ancestor == cid:
+                raise CategoryCycleError(f"moving category {cid!r} under {parent!r} makes a cycle")
+            found = self._conn.execute(
+                select(t.c.parent_id).where(t.c.id == ancestor, t.c.deleted.is_(False))
+            ).first()
+            if found is None:
+                raise UnknownCategoryError(f"parent category {ancestor!r} does not exist")
+            ancestor, depth = found.parent_id, depth + 1
+            if depth > _MAX_DEPTH:
+                raise InvalidCategoryError(f"category tree above {parent!r} is too deep")
+        self._sync(CATALOG_PARTITION, t, "categories", {}, "id", [cid], {(cid,): row})
+
+    def delete_category(self, category_id: str) -> None:
+        """Delete a category; deleting one that does not exist is a no-op.
+
+        Raises:
+            InvalidCategoryError: a malformed id.
+            CategoryNotEmptyError: live sub-categories or products still name it.
+        """
+        cid = check_id(category_id, "category id", InvalidCategoryError)
+        self._lock(CATALOG_PARTITION)
+        c, p = catalog_categories, catalog_products
+        child = self._conn.execute(
+            select(c.c.id).where(c.c.parent_id == cid, c.c.deleted.is_(False)).limit(1)
+        ).scalar_one_or_none()
+        if child is not None:
+            raise CategoryNotEmptyError(f"category {cid!r} still holds category {child!r}")
+        product = self._conn.execute(
+            select(p.c.sku).where(p.c.category_id == cid, p.c.deleted.is_(False)).limit(1)
+        ).scalar_one_or_none()
+        if product is not None:
+            raise CategoryNotEmptyError(f"category {cid!r} still holds product {product!r}")
+        self._sync(CATALOG_PARTITION, c, "categories", {}, "id", [cid], {(cid,): None})
+
+    # -- products ---------------------------------------------------------------------
+
+    def upsert_product(self, product: Product) -> None:
+        """Create or replace one product; see :meth:`upsert_products`."""
+        self.upsert_products([product])
+
+    def upsert_products(self, products: Iterable[Product]) -> None:
+        """Create or replace products (batched: use this for bulk loads).
+
+        Raises:
+            InvalidProductError: a malformed product, or a sku given twice.
+            UnknownCategoryError: a product names a category that does not exist.
+        """
+        desired: dict[Key, Row | None] = {}
+        for product in products:
+            row = product_row(product)
+            if (row[0],) in desired:
+                raise InvalidProductError(f"sku {row[0]!r} appears twice in one call")
+            desired[(row[0],)] = row
+        if not desired:
+            return
+        self._lock(CATALOG_PARTITION)
+        needed = sorted({row[3] for row in desired.values() if row is not None})
+        c = catalog_categories
+        known: set[str] = set()
+        for batch in _batches(needed):
+            known.update(
+                self._conn.execute(
+                    select(c.c.id).where(c.c.id.in_(batch), c.c.deleted.is_(False))
+                ).scalars()
+            )
+        missing = [cid for cid in needed if cid not in known]
+        if missing:
+            raise UnknownCategoryError(f"categories {missing[:5]!r} do not exist")
+        skus = [key[0] for key in desired]
+        self._sync(CATALOG_PARTITION, catalog_products, "products", {}, "sku", skus, desired)
+
+    def delete_product(self, sku: str) -> None:
+        """Delete a product; see :meth:`delete_products`."""
+        self.delete_products([sku])
+
+    def delete_products(self, skus: Iterable[str]) -> None:
+        """Delete products; skus that do not exist are ignored. Prices are kept.
+
+        Raises:
+            InvalidProductError: a malformed sku.
+        """
+        keys = sorted({check_id(s, "sku", InvalidProductError) for s in skus})
+        if not keys:
+            return
+        self._lock(CATALOG_PARTITION)
+        desired: dict[Key, Row | None] = {(s,): None for s in keys}
+        self._sync(CATALOG_PARTITION, catalog_products, "products", {}, "sku", keys, desired)
+
+    # -- price lists and prices -------------------------------------------------------
+
+    def create_price_list(self, price_list: PriceList) -> None:
+        """Create a price list and its (empty, version 0) partition.
+
+        Raises:
+            InvalidPriceListError: a malformed value.
+            DuplicatePriceListError: the id already exists.
+        """
+        plid, name, currency = price_list_row(price_list)
+        self._begin()
+        pl = catalog_price_lists
+        if self._conn.execute(select(pl.c.id).where(pl.c.id == plid)).first() is not None:
+            raise DuplicatePriceListError(f"price list {plid!r} already exists")
+        self._conn.execute(insert(pl).values(id=plid, name=name, currency=currency))
+        self._conn.execute(
+            insert(catalog_partitions).values(id=prices_partition(plid), version=0, retained_from=0)
+        )
+
+    def set_prices(self, price_list_id: str, sku: str, breaks: Iterable[PriceBreak]) -> None:
+        """Replace the breaks of ``sku`` in a price list (an empty list removes them all).
+
+        Prices may be set for a sku that is not (yet) a product. Raises as
+        :meth:`set_prices_many`.
+        """
+        self.set_prices_many(price_list_id, {sku: breaks})
+
+    def set_prices_many(
+        self, price_list_id: str, prices: Mapping[str, Iterable[PriceBreak]]
+    ) -> None:
+        """Replace the breaks of every sku in ``prices`` (batched: use this for bulk loads).
+
+        Raises:
+            InvalidPriceError: a malformed sku or break (see :func:`price_rows`).
+            UnknownPriceListError: the price list was never created.
+        """
+        plid = check_id(price_list_id, "price list id", UnknownPriceListError)
+        partition = prices_partition(plid)
+        currency = self._conn.execute(
+            select(catalog_price_lists.c.currency).where(catalog_price_lists.c.id == plid)
+        ).scalar_one_or_none()
+        if currency is None:
+            raise UnknownPriceListError(f"price list {plid!r} does not exist")
+        desired: dict[Key, Row | None] = {}
+        for sku, breaks in prices.items():
+            for qty, row in price_rows(sku, breaks, currency).items():
+                desired[(sku, qty)] = row
+        skus = sorted(prices)
+        if not skus:
+            return
+        self._lock(partition)
+        t, scope = catalog_prices, {"price_list_id": plid}
+        # Breaks no longer listed for a given sku are deleted.
+        for key in self._fetch(t, scope, "prices", "sku", skus):
+            desired.setdefault(key, None)
+        self._sync(partition, t, "prices", scope, "sku", skus, desired)
+
+    def delete_prices(self, price_list_id: str, sku: str) -> None:
+        """Remove every break of ``sku`` from a price list (a no-op if it has none).
+
+        Raises:
+            InvalidPriceError: a malformed sku.
+            UnknownPriceListError: the price list was never created.
+        """
+        self.set_prices_many(price_list_id, {sku: ()})
+
+    # -- versions and locking ---------------------------------------------------------
+
+    def _begin(self) -> None:
+        if not self._conn.in_transaction():
+            self._conn.begin()
+        txn = self._conn.get_transaction()
+        if txn is not self._txn:
+            # A new transaction: versions taken in the previous one are spent.
+            self._txn, self._locked, self._versions = txn, set(), {}
+
+    def _lock(self, partition_id: str) -> None:
+        self._begin()
+        if partition_id in self._locked:
+            return
+        p = catalog_partitions
+        query = select(p.c.version).where(p.c.id == partition_id).with_for_update()
+        if self._conn.execute(query).first() is None:
+            if partition_id != CATALOG_PARTITION:
+                raise UnknownPriceListError(f"partition {partition_id!r} does not exist")
+            # The shared catalog's row is made on first use; ON CONFLICT makes two
+            # first publishers on PostgreSQL wait for each other instead of failing.
+            dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+            self._conn.execute(
+                dialect.insert(p)
+                .values(id=partition_id, version=0, retained_from=0)
+                .on_conflict_do_nothing()
+            )
+            self._conn.execute(query).one()
+        self._locked.add(partition_id)
+
+    def _version(self, partition_id: str) -> int:
+        if partition_id not in self._versions:
+            p = catalog_partitions
+            self._versions[partition_id] = self._conn.execute(
+                update(p)
+                .where(p.c.id == partition_id)
+                .values(version=p.c.version + 1)
+                .returning(p.c.version)
+            ).scalar_one()
+        return self._versions[partition_id]
+
+    # -- row diffing ------------------------------------------------------------------
+
+    def _fetch(
+        self, t: Table, scope: Mapping[str, Any], table: str, lookup: str, values: Sequence[Any]
+    ) -> dict[Key, tuple[Row, bool]]:
+        spec = TABLES[table]
+        cols = [t.c[name] for name in spec.column_names]
+        found: dict[Key, tuple[Row, bool]] = {}
+        for batch in _batches(values):
+            query = select(*cols, t.c.deleted).where(
+                t.c[lookup].in_(batch), *(t.c[k] == v for k, v in scope.items())
+            )
+            for r in self._conn.execute(query):
+                row = tuple(r)[:-1]
+                found[tuple(row[i] for i in spec.key_indexes)] = (row, bool(r.deleted))
+        return found
+
+    def _sync(
+        self,
+        partition_id: str,
+        t: Table,
+        table: str,
+        scope: Mapping[str, Any],
+        lookup: str,
+        values: Sequence[Any],
+        desired: Mapping[Key, Row | None],
+    ) -> None:
+        """Make the rows of ``desired`` so (None = deleted), touching only changed rows."""
+        spec = TABLES[table]
+        existing = self._fetch(t, scope, table, lookup, values)
+        inserts: list[Row] = []
+        updates: list[Row] = []
+        deletes: list[Key] = []
+        for key, row in desired.items():
+            old = existing.get(key)
+            if row is None:
+                if old is not None and not old[1]:
+                    deletes.append(key)
+            elif old is None:
+                inserts.append(row)
+            elif old[1] or old[0] != row:
+                updates.append(row)
+        if not (inserts or updates or deletes):
+            return
+        version = self._version(partition_id)
+        names = spec.column_names
+        extra = {**scope, "version": version}
+        if inserts:
+            self._conn.execute(
+                insert(t),
+                [{**dict(zip(names, r, strict=True)), **extra, "deleted": False} for r in inserts],
+            )
+        where = and_(
+            *(t.c[k] == bindparam("k_" + k) for k in spec.key),
+            *(t.c[k] == v for k, v in scope.items()),
+        )
+        if updates:
+            values_: dict[str, Any] = {n: bindparam("v_" + n) for n in names if n not in spec.key}
+            stmt = update(t).where(where).values(**values_, version=version, deleted=False)
+            params = [
+                {("k_" if n in spec.key else "v_") + n: v for n, v in zip(names, r, strict=True)}
+                for r in updates
+            ]
+            self._conn.execute(stmt, params)
+        if deletes:
+            stmt = update(t).where(where).values(version=version, deleted=True)
+            self._conn.execute(
+                stmt, [{"k_" + k: v for k, v in zip(spec.key, key, strict=True)} for key in deletes]
+            )
+
+
+def _batches(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _BATCH):
+        yield values[start : start + _BATCH]
