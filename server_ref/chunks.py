@@ -15,13 +15,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import Engine, select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pocketsync.catalog import CATALOG_PARTITION, prices_partition
-from pocketsync.catalog.schema import catalog_build_chunks
 from server_ref.auth import blocking, principal, services
 from server_ref.errors import error_response
 
@@ -61,22 +58,6 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     return first, min(last, size - 1)
 
 
-def _chunk_partitions(engine: Engine, address: str) -> set[str]:
-    """Partitions whose builds name the chunk.
-
-    Stand-in until ``pocketsync.catalog`` says which partitions a chunk belongs to (see
-    the server report): a read of the catalog's own build index, nothing more.
-    """
-    with engine.connect() as conn:
-        rows = conn.execute(
-            select(catalog_build_chunks.c.partition_id)
-            .where(catalog_build_chunks.c.address == address)
-            .distinct()
-        ).all()
-        conn.rollback()
-    return {str(r.partition_id) for r in rows}
-
-
 def _etag_matches(header: str | None, etag: str) -> bool:
     if header is None:
         return False
@@ -92,13 +73,10 @@ async def get_chunk(request: Request) -> Response:
     who = await principal(request, channel="app")
     if not _ADDRESS.fullmatch(address):
         return error_response(404, "chunk_not_found", "No chunk has this address.")
-    partitions = await blocking(_chunk_partitions, svc.read_engine, address)
-    if CATALOG_PARTITION in partitions:
-        visibility = "public"
-    elif prices_partition(who.price_list_id) in partitions:
-        visibility = "private"
-    else:
+    access = await blocking(svc.catalog.chunk_visibility, address, who.price_list_id)
+    if access is None:
         return error_response(404, "chunk_not_found", "No chunk has this address.")
+    visibility = "public" if access == "shared" else "private"
     etag = f'"{address}"'
     headers = {
         "ETag": etag,

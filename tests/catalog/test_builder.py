@@ -171,6 +171,25 @@ def test_chunk_lookup(server_engine: Engine, catalog_server: CatalogServer) -> N
     assert catalog_server.chunk("../etc/passwd") is None
 
 
+def test_chunk_visibility_shares_catalog_chunks_and_hides_other_price_lists(
+    server_engine: Engine, catalog_server: CatalogServer
+) -> None:
+    publish(server_engine)
+    manifest = open_manifest(catalog_server.manifest_for("cus_a", "A"), TRUSTED)
+    shared = [c.address for c in manifest.chunks if c.table != "prices"]
+    own = [c.address for c in manifest.chunks if c.table == "prices"]
+    assert shared
+    assert own
+    for address in shared:
+        assert catalog_server.chunk_visibility(address, "A") == "shared"
+        assert catalog_server.chunk_visibility(address, "B") == "shared"
+    for address in own:
+        assert catalog_server.chunk_visibility(address, "A") == "private"
+        assert catalog_server.chunk_visibility(address, "B") is None
+    assert catalog_server.chunk_visibility("00" * 32, "A") is None
+    assert catalog_server.chunk_visibility("not hex", "A") is None
+
+
 def test_manifest_binding_and_expiry(server_engine: Engine, clock: FixedClock) -> None:
     publish(server_engine)
     server = CatalogServer(server_engine, KEY, clock=clock, manifest_ttl_ms=60_000)

@@ -10,6 +10,7 @@ from pocketsync.catalog.builder import (
     DEFAULT_CHUNK_ROWS,
     DEFAULT_MANIFEST_TTL_MS,
     CatalogServer,
+    ChunkVisibility,
 )
 from pocketsync.catalog.errors import (
     CatalogBusyError,
@@ -53,6 +54,7 @@ __all__ = [
     "CatalogProductRules",
     "CatalogServer",
     "Category",
+    "ChunkVisibility",
     "CategoryCycleError",
     "CategoryNotEmptyError",
     "DuplicatePriceListError",

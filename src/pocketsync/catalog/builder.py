@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,7 +62,15 @@ from pocketsync.catalog.schema import (
 from pocketsync.clock import Clock
 from pocketsync.errors import CatalogError
 
-__all__ = ["DEFAULT_CHUNK_BYTES", "DEFAULT_CHUNK_ROWS", "DEFAULT_MANIFEST_TTL_MS", "CatalogServer"]
+__all__ = [
+    "DEFAULT_CHUNK_BYTES",
+    "DEFAULT_CHUNK_ROWS",
+    "DEFAULT_MANIFEST_TTL_MS",
+    "CatalogServer",
+    "ChunkVisibility",
+]
+
+ChunkVisibility = Literal["shared", "private"]
 
 DEFAULT_CHUNK_ROWS = 50_000
 DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024  # of text per chunk, before compression
@@ -149,6 +157,29 @@ class CatalogServer:
             ).scalar_one_or_none()
             conn.rollback()
         return None if data is None else bytes(data)
+
+    def chunk_visibility(self, address_hex: str, price_list_id: str) -> ChunkVisibility | None:
+        """Whether a customer on ``price_list_id`` may fetch the chunk, and how to cache it.
+
+        ``"shared"`` for a shared-catalog chunk (any HTTP cache may keep it), ``"private"``
+        for a chunk of that price list. None for an unknown address and for another price
+        list's chunk alike, so probing addresses tells a customer nothing.
+        """
+        if not isinstance(address_hex, str) or not _ADDRESS.fullmatch(address_hex):
+            return None
+        bc = catalog_build_chunks
+        with self._engine.connect() as conn:
+            partitions = set(
+                conn.execute(
+                    select(bc.c.partition_id).where(bc.c.address == address_hex).distinct()
+                ).scalars()
+            )
+            conn.rollback()
+        if CATALOG_PARTITION in partitions:
+            return "shared"
+        if prices_partition(price_list_id) in partitions:
+            return "private"
+        return None
 
     def compact(self, partition_id: str, horizon: int) -> None:
         """Forget deletions at versions <= ``horizon``; cursors below it get a snapshot.
