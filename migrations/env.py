@@ -1,7 +1,7 @@
 """Alembic environment for the pocketsync server database.
 
 The URL is taken, in order, from ``-x url=...``, the ``sqlalchemy.url`` set on the
-Config by :func:`pocketsync.serverdb.migrate.upgrade`, or ``POCKETSYNC_DATABASE_URL``.
+Config by ``server_ref.db.upgrade``, or ``POCKETSYNC_DATABASE_URL``.
 """
 
 from __future__ import annotations
