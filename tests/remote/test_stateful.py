@@ -113,6 +113,13 @@ class RemoteMachine(RuleBasedStateMachine):
         self.known.setdefault(name, 0)
 
     def teardown(self) -> None:
+        try:
+            if self.clients:
+                self.quiesce()  # every run ends synced and checked against the model
+        finally:
+            self._close()
+
+    def _close(self) -> None:
         for c in self.clients.values():
             c.close()
         self.engine.dispose()
@@ -318,6 +325,17 @@ RemoteMachine.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestRemoteSync = RemoteMachine.TestCase
+
+
+def test_concurrent_add_survives_remove_in_the_model() -> None:
+    """A directed run of the machine: the model must see W's add survive P's blind remove."""
+    m = RemoteMachine()
+    m.start([0, 0, 0])
+    m.act("web", ("add_line", "A", 2))
+    m.push("web", True, 5)
+    m.act("phone_a", ("remove_line", "A", 0))
+    m.push("phone_a", True, 5)
+    m.teardown()
 
 
 def assert_converged(clients: list[RemoteStateClient], server: RemoteStateServer) -> None:
