@@ -57,6 +57,7 @@ from pocketsync.accounts.throttle import ThrottlePolicy, ThrottleState
 from pocketsync.accounts.tokens import SessionPolicy
 
 __all__ = [
+    "OWASP_ARGON2ID",
     "AccountDeleted",
     "AccountDisabled",
     "AccountError",
@@ -83,7 +84,6 @@ __all__ = [
     "Mailer",
     "MemoryMailer",
     "NotFound",
-    "OWASP_ARGON2ID",
     "OnUserDeleted",
     "Page",
     "PasswordChangeRequired",

@@ -35,8 +35,8 @@ from pocketsync.accounts.errors import PasswordPolicyError
 from pocketsync.accounts.model import Secret
 
 __all__ = [
-    "Argon2Params",
     "OWASP_ARGON2ID",
+    "Argon2Params",
     "PasswordHasher",
     "PasswordPolicy",
     "common_passwords",

@@ -57,11 +57,11 @@ from pocketsync.remote.wire import (
 )
 
 __all__ = [
+    "DEFAULT_SETTINGS",
     "AddLine",
     "AddQty",
     "ClientOwnerMismatchError",
     "ClockSkewError",
-    "DEFAULT_SETTINGS",
     "DictProductRules",
     "Envelope",
     "FavAdd",

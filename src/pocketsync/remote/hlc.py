@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pocketsync.clock import Clock
 from pocketsync.remote.errors import ClockSkewError
 
-__all__ = ["MAX_COUNTER", "MAX_WALL_MS", "HybridClock", "Hlc", "Stamp"]
+__all__ = ["MAX_COUNTER", "MAX_WALL_MS", "Hlc", "HybridClock", "Stamp"]
 
 MAX_COUNTER = 0xFFFF
 # Year 2300 or so: anything later is a broken clock, not a date.

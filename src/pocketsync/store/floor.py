@@ -15,7 +15,7 @@ from pathlib import Path
 from pocketsync.store.errors import FloorFileError, translate_errors
 from pocketsync.store.files import write_atomically
 
-__all__ = ["read_floor", "raise_floor"]
+__all__ = ["raise_floor", "read_floor"]
 
 _FORMAT = 1
 
