@@ -7,9 +7,17 @@ the plainest load of the same end state. Reported figures are medians of ``--rep
 
     python benchmarks/initial_sync.py                      # 100,000 products x 3 price breaks
     python benchmarks/initial_sync.py --products 1000000   # memory: bounded by chunk size?
+    python benchmarks/initial_sync.py --skip-e2e           # in-process figures only
+
+In the same run, unless ``--skip-e2e``, the wait a user sees (``e2e.py``): a real
+``pocketsync-server serve`` on loopback over this benchmark's server database and a
+``PocketSyncClient`` doing login, manifest, chunks over HTTP, verify, apply and a first
+search (``e2e_s``, median of ``--repeat``), against a naive client loading JSON pages of
+100 rows with a commit per page (``naive_s``, ``--naive-repeat`` runs, 1 by default).
 
 The last line of output is one JSON object (keys: rows, bundle_bytes, gzip_json_bytes,
-build_s, apply_s, floor_s, delta_bytes, delta_apply_s, peak_rss_mb, ...).
+build_s, apply_s, floor_s, delta_bytes, delta_apply_s, peak_rss_mb, e2e_s, naive_s,
+e2e_vs_floor, naive_vs_e2e, ...).
 """
 
 from __future__ import annotations
@@ -31,13 +39,16 @@ from typing import Any
 
 import msgpack
 import zstandard
+
+# Run as a script, this folder is on sys.path: the HTTP part lives beside this file.
+from e2e import create_customer, measure_e2e, measure_naive, prepare_server_dir
 from sqlalchemy import Engine, text
 
 from pocketsync.bundle import TABLES, ChunkRef, SigningKey, TrustedKeys, open_manifest
 from pocketsync.catalog import CatalogServer, PriceBreak, Publisher
 from pocketsync.catalog.sample import SampleCatalog, publish_sample
 from pocketsync.clock import SystemClock
-from pocketsync.serverdb import create_server_engine, metadata
+from pocketsync.serverdb import create_server_engine
 from pocketsync.store import CatalogStore
 from pocketsync.store import schema as store_schema
 
@@ -173,6 +184,32 @@ def main() -> None:
     parser.add_argument("--categories", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
+    parser.add_argument(
+        "--skip-e2e", action="store_true", help="skip the HTTP figures (e2e and naive client)"
+    )
+    parser.add_argument(
+        "--naive-repeat", type=int, default=1, help="runs of the (slow) naive client; default 1"
+    )
+    parser.add_argument(
+        "--naive-paging",
+        choices=["keyset", "offset"],
+        default="keyset",
+        help="naive pages by key (default; cheapest for the server) or by OFFSET (?page=N)",
+    )
+    parser.add_argument(
+        "--naive-synchronous",
+        choices=["FULL", "NORMAL"],
+        default="FULL",
+        help="the naive client's PRAGMA synchronous (WAL): FULL, SQLite's default, makes "
+        "each page's commit durable (default); NORMAL skips the fsync per commit",
+    )
+    parser.add_argument(
+        "--naive-fraction",
+        type=float,
+        default=1.0,
+        help="load only this fraction of each table's pages naively and extrapolate linearly "
+        "(reported as naive_extrapolated); default 1.0, the whole catalog",
+    )
     args = parser.parse_args()
 
     work = Path(args.keep or tempfile.mkdtemp(prefix="pocketsync-bench-"))
@@ -183,8 +220,10 @@ def main() -> None:
         breaks=args.prices_per_product,
         price_lists=1,
     )
-    engine = create_server_engine(f"sqlite:///{work / 'server.db'}")
-    metadata.create_all(engine)
+    # A real server data folder (migrated by `pocketsync-server migrate`, signing with KEY):
+    # the in-process figures and the server process of the e2e figures share its database.
+    server_dir = work / "server"
+    engine = create_server_engine(prepare_server_dir(server_dir, KEY))
     t0 = time.perf_counter()
     publish_sample(engine, sample)
     publish_s = time.perf_counter() - t0
@@ -220,6 +259,29 @@ def main() -> None:
         setup=lambda: floor_db.unlink(missing_ok=True),
     )
     assert floor_load(bundle_dir, floor_db.with_suffix(".check")) == rows
+
+    # The HTTP figures, before the delta below changes prices (same rows as the floor's).
+    http_figures: dict[str, Any] = {}
+    if not args.skip_e2e:
+        create_customer(engine, server_dir, CUSTOMER, PRICE_LIST)
+        print("e2e: pocketsync-server + PocketSyncClient over loopback ...", flush=True)
+        http_figures.update(
+            measure_e2e(engine, server_dir, work, KEY.public_key.hex(), rows, args.repeat)
+        )
+        print("naive: JSON pages of 100 rows, a commit per page ...", flush=True)
+        http_figures.update(
+            measure_naive(
+                server_dir / "server.db",
+                work,
+                {"categories": sample.categories, "products": sample.products, "prices": prices},
+                repeat=args.naive_repeat,
+                fraction=args.naive_fraction,
+                paging=args.naive_paging,
+                synchronous=args.naive_synchronous,
+            )
+        )
+        http_figures["e2e_vs_floor"] = round(http_figures["e2e_s"] / floor_s, 3)
+        http_figures["naive_vs_e2e"] = round(http_figures["naive_s"] / http_figures["e2e_s"], 2)
 
     # Delta: 1% of the customer's prices change.
     with CatalogStore.open(store_dir) as store:
@@ -265,11 +327,13 @@ def main() -> None:
         "peak_rss_mb": rss["peak_rss_mb"],
         "rss_before_apply_mb": rss["rss_before_mb"],
         "repeat": args.repeat,
+        **http_figures,
     }
     print()
     print(f"{'figure':<28}{'value':>14}")
     for k, v in result.items():
-        print(f"{k:<28}{v!s:>14}")
+        for name, value in v.items() if isinstance(v, dict) else [(k, v)]:
+            print(f"{name if name == k else '  ' + name:<28}{value!s:>14}")
     engine.dispose()
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
