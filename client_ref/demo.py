@@ -8,10 +8,11 @@ through the Management API, and walks two phones (two client data folders) and a
 session through the promises of the product. Every promise is checked and printed with
 the time its step took; the exit status is 1 if any failed. The server is always stopped.
 
-The web shop has no cart endpoints in HTTP API v1 (the remote-state endpoints are
-app-channel), so the demo plays the web shop's server side: it logs in on the web channel
-over HTTP and edits the cart with the same library on the same database, as a web shop
-built on ``pocketsync`` would.
+The web shop is a client like the phones: it logs in on the web channel over HTTP and keeps
+its cart, favourites and settings edits in its own ``RemoteStateClient`` outbox, which it
+pushes and pulls over ``/v1/remote/push`` and ``/v1/remote/pull`` (both accept web and app
+sessions). Nothing in the demo touches the server's database: what "the server has" is
+checked by a fresh pull over HTTP.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from rich.console import Console
 from client_ref.airplane import AirplaneModeTransport
 from client_ref.management import ManagementClient, WebSession
 from client_ref.progress import SyncProgressBar
-from client_ref.server_process import ServerProcess, ServerSetup, prepare_server
+from client_ref.server_process import ServerProcess, prepare_server
 from pocketsync.client import (
     CredentialsChangedError,
     PocketSyncClient,
@@ -51,6 +52,7 @@ BUYER = "buyer@acme.example"
 BUYER_PASSWORD = "acme buyer pass 1"  # noqa: S105
 BUYER_NEW_PASSWORD = "acme buyer pass 2"  # noqa: S105
 CONSUMER = "someone@home.example"
+WEB_DEVICE = "web-browser-1"
 # SKUs with pack size 1 and minimum quantity 1 in the generated catalog (server_ref.demo_catalog),
 # so the server keeps the quantities as typed and the expected cart is exact.
 SKU = ("SKU-000020", "SKU-000040", "SKU-000060", "SKU-000080", "SKU-000120", "SKU-000140")
@@ -102,31 +104,37 @@ class Walkthrough:
 
 
 class WebShop:
-    """The web shop's server side for one web session: a remote-state client whose
-    messages go straight to the server's library on the server's database."""
+    """The web shop for one web-channel login.
 
-    def __init__(self, setup: ServerSetup, folder: Path, user_id: str) -> None:
-        from server_ref.config import ServerConfig
-        from server_ref.services import build_services
+    Its cart, favourites and settings edits go into a :class:`RemoteStateClient` outbox (a
+    folder of its own) that :meth:`sync` pushes and pulls over HTTP, exactly like a phone's.
+    ``server_view`` pulls into a second, never-edited store: what any device logging in now
+    would be shown.
+    """
 
-        config = ServerConfig.from_env(env={"POCKETSYNC_DATA_DIR": str(setup.data_dir)})
-        self._services = build_services(config)
-        self.user_id = user_id
-        self.state = RemoteStateClient.open(folder, user_id, SystemClock(), os.urandom)
+    def __init__(self, session: WebSession, folder: Path) -> None:
+        if session.user_id is None:
+            raise RuntimeError("log the web session in first")
+        clock = SystemClock()
+        self.session = session
+        self.state = RemoteStateClient.open(folder / "cart", session.user_id, clock, os.urandom)
+        self._observer = RemoteStateClient.open(
+            folder / "observer", session.user_id, clock, os.urandom
+        )
 
     def sync(self) -> None:
-        request = self.state.build_push()
-        if request is not None:
-            self.state.apply_push_response(self._services.remote.push(self.user_id, request))
-        pull = self._services.remote.pull(self.user_id, self.state.build_pull())
-        self.state.apply_pull_response(pull)
+        """Push the queued edits and pull the merged state (over HTTP)."""
+        self.session.sync_remote(self.state)
 
     def server_view(self) -> RemoteView:
-        return self._services.remote.view(self.user_id)
+        """The server's state, as a pull over HTTP brings it (nothing queued on top)."""
+        self.session.sync_remote(self._observer)
+        return self._observer.view()
 
     def close(self) -> None:
         self.state.close()
-        self._services.close()
+        self._observer.close()
+        self.session.close()
 
 
 class Phone:
@@ -214,8 +222,8 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
                 _initial_sync(w, phone, products)
         unit = {s: (a.client.product(s) or _missing(s)).unit for s in SKU}
         web = WebSession(server.url)
-        web.login(BUYER, BUYER_PASSWORD, device_id="web-browser-1")
-        web_shop = WebShop(setup, base / "web", str(buyer["account_id"]))
+        web.login(BUYER, BUYER_PASSWORD, device_id=WEB_DEVICE)
+        web_shop = WebShop(web, base / "web")
 
         with w.step("Offline edits on both phones, and on the web"):
             a.network.offline = b.network.offline = True
@@ -228,7 +236,12 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             b.client.setting_put("default_category_view", "list")
             web_shop.state.add_line(SKU[4], unit[SKU[4]], 1)
             web_shop.state.setting_put("order_reference", "PO-4711")
-            web_shop.sync()
+            web_shop.sync()  # the web shop is online: over HTTP, on its web-channel session
+            w.check(
+                not web_shop.state.pending()
+                and (SKU[4], unit[SKU[4]]) in _summary(web_shop.server_view())["cart"],
+                "the web session's edits reached the server over /v1/remote/push",
+            )
             try:
                 a.client.sync()
                 offline_refused = False
@@ -334,6 +347,7 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
 
         with w.step("An administrator changes the password: other sessions end"):
             b.client.cart_add(SKU[1], 1)  # queued, not yet sent
+            web_shop.state.setting_put("order_reference", "PO-4712")  # queued on the web too
             admin.set_password(str(buyer["account_id"]), BUYER_NEW_PASSWORD, must_change=False)
             try:
                 b.client.sync()
@@ -347,12 +361,30 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
                 "phone B asks for a login and keeps its queued edit",
             )
             w.check(web.me_status() == (401, "credentials_changed"), "the web session has ended")
+            try:
+                web_shop.sync()
+                web_refused = False
+            except RuntimeError:
+                web_refused = True
+            w.check(
+                web_refused and len(web_shop.state.pending()) == 1,
+                "the web shop's push is refused; its edit stays queued",
+            )
             b.client.login(BUYER, BUYER_NEW_PASSWORD)
             b.client.sync()
             w.check(b.client.status().pending_operations == 0, "after login the edit was sent")
+            web.login(BUYER, BUYER_NEW_PASSWORD, device_id=WEB_DEVICE)
+            web_shop.sync()
+            w.check(not web_shop.state.pending(), "the web shop logs in again and sends its edit")
+            server_got = _summary(web_shop.server_view())
             w.check(
-                _summary(web_shop.server_view())["cart"][(SKU[1], unit[SKU[1]])] == 3,
-                "the server has it",
+                server_got["cart"][(SKU[1], unit[SKU[1]])] == 3
+                and server_got["settings"]["order_reference"] == "PO-4712",
+                "the server has both edits",
+            )
+            w.check(
+                _summary(web_shop.state.view()) == server_got,
+                "the web shop's cart shows the phone's edit too",
             )
 
         with w.step("A consumer (B2C) account cannot log in to the app"):
@@ -367,7 +399,6 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             consumer_web.login(CONSUMER, BUYER_PASSWORD, device_id="web-browser-2")
             w.check(consumer_web.me_status()[0] == 200, "the same login works in the web shop")
             consumer_web.close()
-        web.close()
     finally:
         for phone in phones:
             phone.client.close()

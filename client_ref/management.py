@@ -2,7 +2,9 @@
 
 The demo and the tests use it the way an administrator's tool and the web shop would:
 create accounts, set a password, delete an account, list sessions; log in on the web
-channel and ask who is logged in.
+channel, ask who is logged in, and sync the web shop's cart, favourites and settings
+(a :class:`~pocketsync.remote.RemoteStateClient` outbox) over ``/v1/remote/push`` and
+``/v1/remote/pull``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,23 @@ from typing import Any, cast
 
 import httpx
 
+from pocketsync.remote import (
+    OpResult,
+    RemoteStateClient,
+    decode_pull_response,
+    decode_push_response,
+    encode_pull_request,
+    encode_push_request,
+    pack,
+    unpack,
+)
+from pocketsync.remote.errors import MalformedResponseError
+
 __all__ = ["ManagementClient", "WebSession"]
+
+MSGPACK = "application/msgpack"
+_MAX_GAP_RETRIES = 3
+_MAX_PULL_ROUNDS = 5
 
 
 def _checked(response: httpx.Response) -> httpx.Response:
@@ -130,3 +148,46 @@ class WebSession:
         if answer.status_code >= 400:
             return answer.status_code, str(answer.json()["error"]["code"])
         return answer.status_code, None
+
+    def _msgpack(self, path: str, body: bytes) -> httpx.Response:
+        if self._token is None:
+            raise RuntimeError("log in on the web channel first")
+        return self._http.post(
+            path,
+            content=body,
+            headers={"Authorization": f"Bearer {self._token}", "Content-Type": MSGPACK},
+        )
+
+    def sync_remote(self, state: RemoteStateClient) -> tuple[OpResult, ...]:
+        """Push ``state``'s outbox, then pull the merged state into it (``docs/merge.md``).
+
+        ``state`` must be this user's store. A ``sequence_gap`` answer is handed to the store
+        (it resends or renumbers). Returns the results of the pushed operations.
+
+        Raises:
+            RuntimeError: the server refused a request (the unsent operations stay queued).
+            MalformedResponseError: an answer did not decode.
+        """
+        if state.account_id != self.user_id:
+            raise RuntimeError("this remote-state store belongs to another account")
+        results: list[OpResult] = []
+        gaps = 0
+        while (request := state.build_push()) is not None:
+            answer = self._msgpack("/v1/remote/push", pack(encode_push_request(request)))
+            if answer.status_code == 409 and gaps < _MAX_GAP_RETRIES:
+                error = answer.json().get("error", {})
+                if error.get("code") == "sequence_gap" and isinstance(error.get("last_seq"), int):
+                    gaps += 1
+                    state.handle_sequence_gap(error["last_seq"])
+                    continue
+            _checked(answer)
+            pushed = decode_push_response(unpack(answer.content, MalformedResponseError))
+            results.extend(state.apply_push_response(pushed))
+        for _ in range(_MAX_PULL_ROUNDS):
+            answer = _checked(
+                self._msgpack("/v1/remote/pull", pack(encode_pull_request(state.build_pull())))
+            )
+            pulled = decode_pull_response(unpack(answer.content, MalformedResponseError))
+            if state.apply_pull_response(pulled):
+                break
+        return tuple(results)

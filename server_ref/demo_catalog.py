@@ -118,25 +118,19 @@ def _demo_accounts(
     logins = []
     for k, (login, kind, plid) in enumerate(wanted):
         number = f"DEMO-{kind.upper()}-{k + 1:04d}"
-        try:
-            customer = admin.create_customer(
+        with contextlib.suppress(Conflict):  # seeded before
+            admin.create_customer_with_user(
                 _SEEDER,
                 company_name=f"Demo customer {k + 1}",
                 account_number=number,
                 price_list_id=plid,
                 account_type=kind,
                 customer_id=f"cus-demo-{k + 1}",
-            )
-            admin.create_user(
-                _SEEDER,
-                customer.customer_id,
                 login=login,
                 display_name=f"Demo user {k + 1}",
                 email=login,
                 initial_password=password,
                 must_change_password=False,
             )
-        except Conflict:
-            pass  # seeded before
         logins.append(login)
     return tuple(logins)

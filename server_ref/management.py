@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pocketsync.accounts import AdminPrincipal, AdminService, Customer, Page, User
-from pocketsync.errors import PocketSyncError
 
 __all__ = [
     "AccountView",
@@ -96,37 +95,35 @@ class NewAccount:
 
 
 def create_account(admin: AdminService, actor: AdminPrincipal, new: NewAccount) -> AccountView:
-    """Create the user, and first its customer unless ``new.customer_id`` names one.
+    """Create the user of an existing customer, or a new customer with it as first user.
 
-    The library creates customers and users in separate transactions; when the user
-    cannot be created, a customer created for it here is deleted again.
+    Either way it is one library call and one transaction: a refused user (say, a taken
+    login) leaves no customer behind.
     """
-    created: Customer | None = None
-    customer_id = new.customer_id
-    if customer_id is None:
-        created = admin.create_customer(
-            actor,
-            company_name=new.company_name,
-            account_number=new.account_number,
-            price_list_id=new.price_list_id,
-            account_type=new.account_type,
-        )
-        customer_id = created.customer_id
-    try:
+    if new.customer_id is not None:
         user = admin.create_user(
             actor,
-            customer_id,
+            new.customer_id,
             login=new.login,
             display_name=new.display_name,
             email=new.email,
             initial_password=new.initial_password,
             must_change_password=new.must_change_password,
         )
-    except PocketSyncError:
-        if created is not None:
-            admin.delete_customer(actor, created.customer_id)
-        raise
-    return AccountView(user, created or admin.get_customer(customer_id))
+        return AccountView(user, admin.get_customer(new.customer_id))
+    customer, user = admin.create_customer_with_user(
+        actor,
+        company_name=new.company_name,
+        account_number=new.account_number,
+        price_list_id=new.price_list_id,
+        account_type=new.account_type,
+        login=new.login,
+        display_name=new.display_name,
+        email=new.email,
+        initial_password=new.initial_password,
+        must_change_password=new.must_change_password,
+    )
+    return AccountView(user, customer)
 
 
 _USER_FIELDS = ("login", "display_name", "email")

@@ -192,7 +192,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/v1/remote/push": {
             "post": _op(
-                "Push cart, favourites and settings operations (docs/merge.md)",
+                "Push cart, favourites and settings operations (docs/merge.md; web or app session)",
                 sync,
                 body={"type": "object"},
                 body_type=MSGPACK,
@@ -203,7 +203,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/v1/remote/pull": {
             "post": _op(
-                "Pull remote-state changes since a cookie",
+                "Pull remote-state changes since a cookie (web or app session)",
                 sync,
                 body={"type": "object"},
                 body_type=MSGPACK,

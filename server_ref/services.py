@@ -7,11 +7,11 @@ mailer; the ``serve`` command uses the system clock and the file mailer (outbox 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Engine
 
 from pocketsync.accounts import (
     AccountService,
@@ -21,10 +21,9 @@ from pocketsync.accounts import (
     Mailer,
 )
 from pocketsync.bundle import SigningKey
-from pocketsync.catalog import CatalogServer, product_rules
+from pocketsync.catalog import CatalogProductRules, CatalogServer
 from pocketsync.clock import Clock, SystemClock
 from pocketsync.remote import RemoteStateServer
-from pocketsync.remote.rules import ProductRule
 from pocketsync.serverdb import create_server_engine
 from server_ref.config import ServerConfig
 from server_ref.keys import load_signing_key
@@ -46,35 +45,9 @@ class Services:
     remote: RemoteStateServer
     signing_key: SigningKey
     metrics: Metrics
-    read_engine: Engine
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.read_engine is not self.engine:
-            self.read_engine.dispose()
-
-
-class _EngineProductRules:
-    """Catalog product rules read on their own connection (committed catalog state).
-
-    The remote store calls ``lookup`` inside its push transaction without handing over
-    its connection; on SQLite a second ``BEGIN IMMEDIATE`` connection would wait for that
-    very transaction, so lookups use a plain reader engine (WAL readers never block).
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def lookup(self, skus: Collection[str]) -> Mapping[str, ProductRule]:
-        conn: Connection
-        with self._engine.connect() as conn:
-            return product_rules(conn, skus)
-
-
-def _reader_engine(engine: Engine) -> Engine:
-    if engine.dialect.name != "sqlite":
-        return engine
-    return create_engine(engine.url, connect_args={"timeout": 30})
 
 
 def build_services(
@@ -94,12 +67,12 @@ def build_services(
     clock = clock or SystemClock()
     key = signing_key or load_signing_key(config.signing_key_file)
     engine = create_server_engine(config.database_url, **dict(engine_options or {}))
-    read_engine = _reader_engine(engine)
     if mailer is None:
         config.mail_outbox.mkdir(parents=True, exist_ok=True)
         mailer = FileMailer(config.outbox_file)
     settings = settings or AccountSettings(reset_url=config.reset_url, shop_name=config.shop_name)
-    remote = RemoteStateServer(engine, clock=clock, rules=_EngineProductRules(read_engine))
+    # Product rules are read inside each push/pull transaction, on its own connection.
+    remote = RemoteStateServer(engine, clock=clock, rules=CatalogProductRules)
     return Services(
         config=config,
         engine=engine,
@@ -116,5 +89,4 @@ def build_services(
         remote=remote,
         signing_key=key,
         metrics=Metrics(),
-        read_engine=read_engine,
     )

@@ -7,15 +7,22 @@ PostgreSQL schema, dropped afterwards.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import Engine
 
 from pocketsync.clock import FixedClock
 from pocketsync.serverdb import create_server_engine, metadata
 from tests.support.databases import PG_URL_ENV, database_url, pg_url
+
+# `HYPOTHESIS_PROFILE=ci` (.ci/run) runs the expensive property tests longer; see DEVELOPERS.md.
+settings.register_profile("ci", print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+CI_PROFILE = os.environ.get("HYPOTHESIS_PROFILE") == "ci"
 
 BACKENDS = [
     "sqlite",

@@ -12,7 +12,7 @@ from pocketsync.accounts import Principal, TokenPair
 from server_ref.auth import bearer_token, blocking, client_ip, services
 from server_ref.bodies import read_json, req_str
 
-__all__ = ["routes", "tokens_json", "user_json"]
+__all__ = ["customer_json", "routes", "tokens_json", "user_json"]
 
 _PASSWORD_MAX = 1024  # the library refuses over-long passwords; this only bounds parsing
 
@@ -25,6 +25,17 @@ def tokens_json(pair: TokenPair) -> dict[str, Any]:
         "refresh_token": pair.refresh_token,
         "refresh_expires_ms": pair.refresh_expires_ms,
         "must_change_password": pair.must_change_password,
+    }
+
+
+def customer_json(who: Principal) -> dict[str, Any]:
+    """The customer the logged-in user buys for, from the principal alone."""
+    return {
+        "customer_id": who.customer_id,
+        "company_name": who.company_name,
+        "account_number": who.account_number,
+        "price_list_id": who.price_list_id,
+        "account_type": who.account_type,
     }
 
 
@@ -43,17 +54,7 @@ def user_json(who: Principal) -> dict[str, Any]:
 async def _whoami(request: Request, access_token: str) -> dict[str, Any]:
     svc = services(request)
     who = await blocking(svc.accounts.authenticate, access_token, allow_pending_change=True)
-    customer = await blocking(svc.admin.get_customer, who.customer_id)
-    return {
-        "user": user_json(who),
-        "customer": {
-            "customer_id": customer.customer_id,
-            "company_name": customer.company_name,
-            "account_number": customer.account_number,
-            "price_list_id": customer.price_list_id,
-            "account_type": customer.account_type,
-        },
-    }
+    return {"user": user_json(who), "customer": customer_json(who)}
 
 
 async def login(request: Request) -> Response:

@@ -1,4 +1,9 @@
-"""Sync API (msgpack, app channel): the signed manifest, remote-state push and pull."""
+"""Sync API (msgpack): the signed manifest (app channel) and remote-state push and pull.
+
+The catalog (manifest, and chunks in ``server_ref.chunks``) is for app-channel sessions only.
+Cart, favourites and settings are one state per user that the web shop and the app both
+edit, so push and pull accept sessions of either channel.
+"""
 
 from __future__ import annotations
 
@@ -61,7 +66,7 @@ async def manifest(request: Request) -> Response:
 
 async def push(request: Request) -> Response:
     svc = services(request)
-    who = await principal(request, channel="app")
+    who = await principal(request)  # web or app: both edit the same cart
     raw = await read_msgpack_bytes(request, svc.config.max_push_bytes)
     push_request = decode_push_request(unpack(raw, MalformedPushError))
     answer = await blocking(svc.remote.push, who.user_id, push_request)
@@ -75,7 +80,7 @@ async def push(request: Request) -> Response:
 
 async def pull(request: Request) -> Response:
     svc = services(request)
-    who = await principal(request, channel="app")
+    who = await principal(request)  # web or app
     raw = await read_msgpack_bytes(request, svc.config.max_json_bytes)
     pull_request = decode_pull_request(unpack(raw, MalformedPullError))
     answer = await blocking(svc.remote.pull, who.user_id, pull_request)

@@ -3,8 +3,9 @@
 Every exception the library raises on purpose derives from :class:`PocketSyncError`.
 Each concern owns a family; leaf classes live next to the code that raises them
 (``pocketsync.bundle.errors``, ``pocketsync.store.errors``, ...) and are re-exported
-from that concern's package (``pocketsync.bundle.RollbackError``). Third-party exceptions (zstandard, msgpack, cryptography,
-sqlite3, SQLAlchemy, httpx) are translated at the seam with ``raise ... from exc``.
+from that concern's package (``pocketsync.bundle.RollbackError``). Third-party exceptions
+(zstandard, msgpack, cryptography, sqlite3, SQLAlchemy, httpx) are translated at the seam
+with ``raise ... from exc``.
 
 ::
 

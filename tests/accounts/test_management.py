@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Connection, Engine, MetaData, String, Table, insert, select
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+)
 
 from pocketsync.accounts import (
     AccountDeleted,
@@ -40,6 +50,89 @@ def test_admin_password_change_ends_both_channels(
             accounts.refresh(t.refresh_token)
     t = accounts.login(acct.login, NEW, channel="app", device_id="p", source="s")
     assert not t.must_change_password
+
+
+def _counts(engine: Engine) -> tuple[int, int, int]:
+    from pocketsync.accounts.schema import account_audit_log, account_customers, account_users
+
+    with engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            conn.execute(select(func.count()).select_from(t)).scalar_one()
+            for t in (account_customers, account_users, account_audit_log)
+        )
+
+
+def test_create_customer_with_user_is_one_transaction(
+    server_engine: Engine,
+    accounts: AccountService,
+    admin: AdminService,
+    actor,
+    make_account,
+    mailer: MemoryMailer,
+) -> None:
+    customer, user = admin.create_customer_with_user(
+        actor,
+        company_name="Both At Once Ltd",
+        account_number="ONE-1",
+        price_list_id="PL-1",
+        login="first@example.com",
+        display_name="First",
+        initial_password=PASSWORD,
+        must_change_password=False,
+    )
+    assert user.customer_id == customer.customer_id
+    assert (customer.company_name, customer.account_type) == ("Both At Once Ltd", "b2b")
+    tokens = accounts.login(user.login, PASSWORD, channel="app", device_id="d", source="s")
+    assert accounts.authenticate(tokens.access_token).company_name == "Both At Once Ltd"
+    actions = {(e.action, e.target_id) for e in admin.audit_log(limit=500).items}
+    assert {("customer.create", customer.customer_id), ("user.create", user.user_id)} <= actions
+
+    taken = make_account()
+    before, mails = _counts(server_engine), len(mailer.sent)
+    # A taken login (any case) leaves no customer row at all: not even a deleted one.
+    with pytest.raises(Conflict):
+        admin.create_customer_with_user(
+            actor,
+            company_name="Late Ltd",
+            account_number="ONE-2",
+            price_list_id="PL-1",
+            login=taken.login.upper(),
+            display_name="Late",
+            initial_password=PASSWORD,
+        )
+    # The same for a taken account number, and for an invitation nobody can receive.
+    with pytest.raises(Conflict):
+        admin.create_customer_with_user(
+            actor,
+            company_name="Dup Ltd",
+            account_number="ONE-1",
+            price_list_id="PL-1",
+            login="new@example.com",
+            display_name="New",
+        )
+    with pytest.raises(InvalidRequest):
+        admin.create_customer_with_user(
+            actor,
+            company_name="Nobody Ltd",
+            account_number="ONE-3",
+            price_list_id="PL-1",
+            login="no-address",
+            display_name="X",
+        )
+    assert _counts(server_engine) == before
+    assert len(mailer.sent) == mails
+    assert [c.account_number for c in admin.list_customers(search="ONE-").items] == ["ONE-1"]
+    # The account number the failed attempts wanted is still free.
+    again, _ = admin.create_customer_with_user(
+        actor,
+        company_name="Late Ltd",
+        account_number="ONE-2",
+        price_list_id="PL-1",
+        login="late@example.com",
+        display_name="Late",
+    )
+    assert again.account_number == "ONE-2"
+    assert len(mailer.sent) == mails + 1  # the invitation
 
 
 def test_create_edit_and_conflicts(admin: AdminService, actor, make_account) -> None:

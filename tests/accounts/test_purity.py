@@ -36,9 +36,10 @@ def test_pure_module_imports(name: str) -> None:
     assert not imported & FORBIDDEN
 
 
-def test_public_names_sorted_and_importable() -> None:
+def test_public_names_unique_and_importable() -> None:
+    # The order is ruff's RUF022 (constants, classes, functions), checked by `make lint`.
     names = pocketsync.accounts.__all__
-    assert names == sorted(names)
+    assert len(names) == len(set(names))
     for n in names:
         assert hasattr(pocketsync.accounts, n)
 

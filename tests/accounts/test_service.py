@@ -52,6 +52,22 @@ def test_login_on_both_channels_gives_principals(accounts: AccountService, make_
     assert p_web.session_id != p_app.session_id
 
 
+def test_principal_says_which_customer_without_the_admin_side(
+    accounts: AccountService, admin: AdminService, actor, make_account
+) -> None:
+    acct = make_account()
+    tokens = accounts.login(acct.login, PASSWORD, channel="app", device_id="d", source="s")
+    who = accounts.authenticate(tokens.access_token)
+    customer = admin.get_customer(acct.customer_id)
+    assert (who.customer_id, who.company_name, who.account_number) == (
+        customer.customer_id,
+        customer.company_name,
+        customer.account_number,
+    )
+    admin.edit_customer(actor, acct.customer_id, company_name="Renamed Trade Ltd")
+    assert accounts.authenticate(tokens.access_token).company_name == "Renamed Trade Ltd"
+
+
 def test_login_name_is_case_insensitive(accounts: AccountService, make_account) -> None:
     acct = make_account(login="Buyer@Example.com")
     tokens = accounts.login(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import msgpack
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, select
 
+from pocketsync.catalog import CatalogProductRules, Category, Product, Publisher
 from pocketsync.clock import FixedClock
 from pocketsync.remote import (
     AddLine,
@@ -22,6 +23,7 @@ from pocketsync.remote import (
     SettingPut,
     wire,
 )
+from pocketsync.remote.server_schema import remote_owners
 from tests.remote.harness import make_rules
 
 A = b"\x0a" * 16
@@ -54,6 +56,50 @@ def test_push_pull_and_retry_applies_once(server: RemoteStateServer, clock: Fixe
     delta = server.pull("u1", PullRequest(A, pulled.cookie))
     assert not delta.reset
     assert delta.lines == ()
+
+
+def test_catalog_rules_are_read_inside_the_push_transaction(
+    server_engine: Engine, clock: FixedClock
+) -> None:
+    """The store hands its own connection to the rules source (no second connection, which
+    on SQLite would wait for the push's write lock): the source sees the owner row that
+    this very push inserted and has not committed yet."""
+    with server_engine.begin() as conn:
+        pub = Publisher(conn)
+        pub.upsert_category(Category("root", None, "Root"))
+        pub.upsert_products(
+            [
+                Product("P6", "Six-pack", "", "root", "pc", pack_size=6),
+                Product("OLD", "Discontinued", "", "root", "pc", active=False),
+            ]
+        )
+    calls: list[str | None] = []
+
+    def source(conn: Connection) -> CatalogProductRules:
+        owner = select(remote_owners.c.owner).where(remote_owners.c.owner == "u1")
+        calls.append(conn.execute(owner).scalar())
+        return CatalogProductRules(conn)
+
+    server = RemoteStateServer(server_engine, clock=clock, rules=source)
+    ops = (AddLine("P6", "pc", 4), AddLine("OLD", "pc", 1), AddLine("GONE", "pc", 2))
+    answer = server.push(
+        "u1", PushRequest(A, tuple(env(i, op, clock) for i, op in enumerate(ops, 1)))
+    )
+    assert [(r.status, r.code) for r in answer.results] == [
+        (OpStatus.ADJUSTED, "pack_size"),
+        (OpStatus.APPLIED_WITH_WARNING, "product_unavailable"),
+        (OpStatus.APPLIED_WITH_WARNING, "product_unavailable"),
+    ]
+    assert calls == ["u1"]  # the uncommitted owner row of this push's transaction
+    pulled = server.pull("u1", PullRequest(A, None))
+    assert {(x.sku, x.qty) for x in pulled.lines} == {("P6", 6), ("OLD", 1), ("GONE", 2)}
+    assert pulled.unavailable == ("GONE", "OLD")
+    plain = RemoteStateServer(server_engine, clock=clock, rules=CatalogProductRules)
+    assert {(x.sku, x.available) for x in plain.view("u1").lines} == {
+        ("P6", True),
+        ("OLD", False),
+        ("GONE", False),
+    }
 
 
 def test_gap_is_refused_with_last_seq(server: RemoteStateServer, clock: FixedClock) -> None:

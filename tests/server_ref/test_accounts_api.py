@@ -47,6 +47,37 @@ def test_password_change_on_web_ends_the_app_session(live: Live) -> None:
     login_ok(live, "buyer@example.com", NEW_PASSWORD)
 
 
+class _NoAdmin:
+    def __getattr__(self, name: str) -> object:
+        raise AssertionError(f"the customer side called AdminService.{name}")
+
+
+def test_login_and_me_name_the_customer_without_the_admin_service(live: Live) -> None:
+    create_account(live, "buyer@example.com", number="ACC-77")
+    h = bearer(admin_token(live))
+    admin = live.services.admin
+    live.services.admin = _NoAdmin()  # type: ignore[assignment]
+    try:
+        body = login_ok(live, "buyer@example.com", channel="web", device="browser")
+        customer = body["customer"]
+        assert customer["company_name"] == "buyer@example.com Ltd"
+        assert customer["account_number"] == "ACC-77"
+        assert (customer["price_list_id"], customer["account_type"]) == ("LIST-A", "b2b")
+        me = live.client.get("/v1/me", headers=bearer(body["access_token"]))
+        assert me.status_code == 200, me.text
+        assert me.json()["customer"] == customer
+        assert me.json()["user"]["login"] == "buyer@example.com"
+    finally:
+        live.services.admin = admin
+    account_id = body["user"]["user_id"]
+    r = live.client.patch(
+        f"/v1/admin/accounts/{account_id}", headers=h, json={"company_name": "Renamed Ltd"}
+    )
+    assert r.status_code == 200, r.text
+    me = live.client.get("/v1/me", headers=bearer(body["access_token"]))
+    assert me.json()["customer"]["company_name"] == "Renamed Ltd"
+
+
 def test_password_change_in_the_app_ends_the_web_session(live: Live) -> None:
     create_account(live, "buyer@example.com")
     web = login_ok(live, "buyer@example.com", channel="web", device="browser")

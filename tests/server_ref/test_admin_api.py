@@ -82,7 +82,13 @@ def test_create_account_conflict_leaves_no_orphan_customer(live: Live) -> None:
     )
     assert r.status_code == 409
     assert r.json()["error"]["code"] == "conflict"
-    # N2 was released again: a new account may use it
+    # One transaction: no customer was created (and so none deleted again) for the attempt.
+    audit = live.client.get("/v1/admin/audit", headers=h, params={"per_page": 100}).json()
+    actions = [e["action"] for e in audit["items"]]
+    assert actions.count("customer.create") == 1
+    assert "customer.delete" not in actions
+    assert live.services.admin.list_customers(include_deleted=True).total == 1
+    # N2 was never taken: a new account may use it
     create_account(live, "fresh@example.com", number="N2")
 
 

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
+from pathlib import Path
 from typing import Any
 
 import msgpack
 
 from pocketsync.bundle import TrustedKeys, decode_chunk, open_manifest
+from pocketsync.clock import SystemClock
 from pocketsync.remote import (
     Envelope,
     FavAdd,
     Hlc,
     PullRequest,
     PushRequest,
+    RemoteStateClient,
+    RemoteView,
     SetQty,
     decode_pull_response,
     decode_push_response,
@@ -170,7 +175,7 @@ def test_push_and_pull_between_two_devices(live: Live) -> None:
     assert 'pocketsync_push_operations_total{status="applied"}' in live.client.get("/metrics").text
 
 
-def test_sync_endpoints_are_for_the_app_channel(live: Live) -> None:
+def test_catalog_endpoints_are_for_the_app_channel(live: Live) -> None:
     create_account(live, "buyer@example.com")
     web = login_ok(live, "buyer@example.com", channel="web", device="browser")["access_token"]
     r = live.client.post(
@@ -178,3 +183,64 @@ def test_sync_endpoints_are_for_the_app_channel(live: Live) -> None:
     )
     assert r.status_code == 403
     assert r.json()["error"]["code"] == "wrong_channel"
+    r = live.client.get("/v1/chunks/" + "ab" * 32, headers=bearer(web))
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "wrong_channel"
+
+
+def _http_sync(live: Live, token: str, state: RemoteStateClient) -> None:
+    """Push the outbox and pull, over HTTP, the way the web shop or the SDK does."""
+    while (request := state.build_push()) is not None:
+        body = pack(encode_push_request(request))
+        r = live.client.post("/v1/remote/push", content=body, headers=bearer(token) | MSGPACK)
+        assert r.status_code == 200, r.text
+        state.apply_push_response(decode_push_response(unpack(r.content)))
+    body = pack(encode_pull_request(state.build_pull()))
+    r = live.client.post("/v1/remote/pull", content=body, headers=bearer(token) | MSGPACK)
+    assert r.status_code == 200, r.text
+    assert state.apply_pull_response(decode_pull_response(unpack(r.content)))
+
+
+def test_web_session_push_is_pulled_by_an_app_session(live: Live, tmp_path: Path) -> None:
+    """The cart merges between the web shop and the app: both channels push and pull."""
+    publish_catalog(live)
+    create_account(live, "buyer@example.com")
+    create_account(live, "other@example.com")
+    web = login_ok(live, "buyer@example.com", channel="web", device="browser")
+    app = login_ok(live, "buyer@example.com", channel="app", device="phone")
+    stranger = login_ok(live, "other@example.com", channel="app", device="phone-2")
+    user_id = str(web["user"]["user_id"])
+    assert app["user"]["user_id"] == user_id
+    clock = SystemClock()
+
+    shop = RemoteStateClient.open(tmp_path / "web", user_id, clock, os.urandom)
+    shop.add_line("SKU-00003", "piece", 3)  # pack size 1 + 3 % 3 = 1
+    shop.fav_add("SKU-00004")
+    shop.setting_put("order_reference", "PO-4711")
+    _http_sync(live, web["access_token"], shop)
+    assert not shop.pending()
+
+    phone = RemoteStateClient.open(tmp_path / "phone", user_id, clock, os.urandom)
+    _http_sync(live, app["access_token"], phone)
+    seen = phone.view()
+    assert [(x.sku, x.qty) for x in seen.lines] == [("SKU-00003", 3)]
+    assert [f.sku for f in seen.favourites] == ["SKU-00004"]
+    assert seen.settings == {"order_reference": "PO-4711"}
+
+    # And back: the phone's edit reaches the web session, merged with the web's own.
+    phone.add_qty("SKU-00003", "piece", 2)
+    shop.add_line("SKU-00003", "piece", 1)
+    _http_sync(live, app["access_token"], phone)
+    _http_sync(live, web["access_token"], shop)
+    _http_sync(live, app["access_token"], phone)
+    assert shop.view() == phone.view()
+    assert [(x.sku, x.qty) for x in shop.view().lines] == [("SKU-00003", 6)]
+
+    # Another account's session sees nothing of it.
+    other = RemoteStateClient.open(
+        tmp_path / "other", str(stranger["user"]["user_id"]), clock, os.urandom
+    )
+    _http_sync(live, stranger["access_token"], other)
+    assert other.view() == RemoteView()
+    for state in (shop, phone, other):
+        state.close()

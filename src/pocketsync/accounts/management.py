@@ -93,6 +93,45 @@ class ManagementBase:
             ).scalars()
         )
 
+    def _customer_values(
+        self,
+        *,
+        company_name: str,
+        account_number: str,
+        price_list_id: str,
+        account_type: str,
+        active: bool,
+        customer_id: str | None,
+        now: int,
+    ) -> dict[str, Any]:
+        """The checked row of a new customer (InvalidRequest names a bad field)."""
+        return {
+            "id": check_text(
+                "customer_id", customer_id or new_id(self._d.token_bytes), max_length=64
+            ),
+            "company_name": check_text("company_name", company_name, max_length=200),
+            "account_number": check_text("account_number", account_number, max_length=64),
+            "price_list_id": check_text("price_list_id", price_list_id, max_length=64),
+            "account_type": account_type_value(account_type),
+            "active": active,
+            "created_ms": now,
+            "updated_ms": now,
+        }
+
+    def _insert_customer(
+        self, conn: Connection, actor: AdminPrincipal, values: dict[str, Any], now: int
+    ) -> None:
+        """Insert a customer row from :meth:`_customer_values` and its audit entry."""
+        conn.execute(account_customers.insert().values(**values))
+        audit(
+            conn,
+            now,
+            actor=actor_ref(actor),
+            action="customer.create",
+            target=("customer", values["id"]),
+            account_type=values["account_type"],
+        )
+
     def _delete_user(self, conn: Connection, actor: AdminPrincipal, user_id: str, now: int) -> None:
         for hook in self._hooks:
             hook(conn, user_id)
@@ -144,36 +183,26 @@ class CustomerOps(ManagementBase):
     ) -> Customer:
         """Create a customer (``customer_id`` defaults to a random id).
 
+        To create a customer together with its first user, atomically, use
+        :meth:`~pocketsync.accounts.AdminService.create_customer_with_user`.
+
         Raises:
             InvalidRequest: an empty or over-long field, or an unknown account type.
             Conflict: the account number or customer id is taken.
         """
         now = self._d.now()
-        new_customer_id = check_text(
-            "customer_id", customer_id or new_id(self._d.token_bytes), max_length=64
+        values = self._customer_values(
+            company_name=company_name,
+            account_number=account_number,
+            price_list_id=price_list_id,
+            account_type=account_type,
+            active=active,
+            customer_id=customer_id,
+            now=now,
         )
-        kind = account_type_value(account_type)
-        values = {
-            "id": new_customer_id,
-            "company_name": check_text("company_name", company_name, max_length=200),
-            "account_number": check_text("account_number", account_number, max_length=64),
-            "price_list_id": check_text("price_list_id", price_list_id, max_length=64),
-            "account_type": kind,
-            "active": active,
-            "created_ms": now,
-            "updated_ms": now,
-        }
         with self._unique(), self._d.engine.begin() as conn:
-            conn.execute(account_customers.insert().values(**values))
-            audit(
-                conn,
-                now,
-                actor=actor_ref(actor),
-                action="customer.create",
-                target=("customer", new_customer_id),
-                account_type=kind,
-            )
-            return self._customer(conn, new_customer_id)
+            self._insert_customer(conn, actor, values, now)
+            return self._customer(conn, values["id"])
 
     def edit_customer(
         self,

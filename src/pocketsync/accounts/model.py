@@ -89,8 +89,10 @@ class AccountType(StrEnum):
 class Principal:
     """Who is calling, as established by :meth:`AccountService.authenticate`.
 
-    ``price_list_id`` decides which prices the sync server may hand out; ``customer_id``
-    whose remote cart, favourites and settings are read and written.
+    ``price_list_id`` decides which prices the sync server may hand out; ``user_id``
+    whose remote cart, favourites and settings are read and written. ``company_name`` and
+    ``account_number`` describe the customer the user buys for, so "who is logged in"
+    needs nothing from the administrator side.
     """
 
     user_id: str
@@ -100,6 +102,8 @@ class Principal:
     device_id: str
     price_list_id: str
     account_type: str
+    company_name: str
+    account_number: str
     login: str
     display_name: str
     access_expires_ms: int

@@ -231,6 +231,8 @@ class AccountService(PasswordOps):
             device_id=row.device_id,
             price_list_id=row.price_list_id,
             account_type=row.account_type,
+            company_name=row.company_name,
+            account_number=row.account_number,
             login=row.login,
             display_name=row.display_name,
             access_expires_ms=row.access_expires_ms,

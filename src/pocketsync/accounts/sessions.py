@@ -27,6 +27,8 @@ SESSION_ROW: Select[Any] = select(
     account_users.c.deleted_ms.label("user_deleted_ms"),
     account_customers.c.price_list_id,
     account_customers.c.account_type,
+    account_customers.c.company_name,
+    account_customers.c.account_number,
     account_customers.c.active.label("customer_active"),
     account_customers.c.deleted_ms.label("customer_deleted_ms"),
 ).select_from(account_sessions.join(account_users).join(account_customers))

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, update
 
 from pocketsync.accounts.errors import InvalidRequest
 from pocketsync.accounts.management import ManagementBase, actor_ref, mail_address
-from pocketsync.accounts.model import AdminPrincipal, Secret, User
+from pocketsync.accounts.model import AccountType, AdminPrincipal, Customer, Secret, User
 from pocketsync.accounts.schema import account_users
 from pocketsync.accounts.store import (
     audit,
@@ -55,7 +55,81 @@ class UserOps(ManagementBase):
             PasswordPolicyError: ``initial_password`` breaks the policy.
             Conflict: the login name is taken.
         """
-        d, now = self._d, self._d.now()
+        now = self._d.now()
+        new = self._user_values(
+            login=login,
+            display_name=display_name,
+            email=email,
+            initial_password=initial_password,
+            must_change_password=must_change_password,
+            now=now,
+        )
+        with self._unique(), self._d.engine.begin() as conn:
+            self._customer(conn, customer_id, lock=True)
+            self._insert_user(conn, actor, customer_id, new, now)
+            return self._user(conn, new["id"])
+
+    def create_customer_with_user(
+        self,
+        actor: AdminPrincipal,
+        *,
+        company_name: str,
+        account_number: str,
+        price_list_id: str,
+        account_type: str = AccountType.B2B,
+        login: str,
+        display_name: str,
+        email: str | None = None,
+        initial_password: str | Secret | None = None,
+        must_change_password: bool = True,
+        customer_id: str | None = None,
+    ) -> tuple[Customer, User]:
+        """Create a customer and its first user in one transaction (audit entries included).
+
+        The fields mean what they mean for :meth:`create_customer` and :meth:`create_user`.
+        Either both rows (and both audit entries, and an invitation if there is no initial
+        password) are stored, or nothing is: a taken login leaves no customer behind.
+
+        Raises:
+            InvalidRequest: a bad field, or no address to send the invitation to.
+            PasswordPolicyError: ``initial_password`` breaks the policy.
+            Conflict: the account number, the customer id or the login name is taken.
+        """
+        now = self._d.now()
+        customer = self._customer_values(
+            company_name=company_name,
+            account_number=account_number,
+            price_list_id=price_list_id,
+            account_type=account_type,
+            active=True,
+            customer_id=customer_id,
+            now=now,
+        )
+        new = self._user_values(
+            login=login,
+            display_name=display_name,
+            email=email,
+            initial_password=initial_password,
+            must_change_password=must_change_password,
+            now=now,
+        )
+        with self._unique(), self._d.engine.begin() as conn:
+            self._insert_customer(conn, actor, customer, now)
+            self._insert_user(conn, actor, customer["id"], new, now)
+            return self._customer(conn, customer["id"]), self._user(conn, new["id"])
+
+    def _user_values(
+        self,
+        *,
+        login: str,
+        display_name: str,
+        email: str | None,
+        initial_password: str | Secret | None,
+        must_change_password: bool,
+        now: int,
+    ) -> dict[str, Any]:
+        """The checked row of a new user (its password hashed here, outside any transaction)."""
+        d = self._d
         login = check_text("login", login, max_length=254)
         email = check_text("email", email, max_length=254) if email else None
         password_hash = None
@@ -65,44 +139,50 @@ class UserOps(ManagementBase):
             password_hash = d.hasher.hash(pw)
         elif mail_address(login, email) is None:
             raise InvalidRequest("An e-mail address is needed to send the invitation.")
-        user_id = new_id(d.token_bytes)
-        with self._unique(), d.engine.begin() as conn:
-            self._customer(conn, customer_id, lock=True)
-            conn.execute(
-                account_users.insert().values(
-                    id=user_id,
-                    customer_id=customer_id,
-                    login=login,
-                    login_key=login_key(login),
-                    email=email,
-                    display_name=check_text("display_name", display_name, max_length=200),
-                    active=True,
-                    password_hash=password_hash,
-                    must_change_password=password_hash is not None and must_change_password,
-                    credential_epoch=0,
-                    created_ms=now,
-                    updated_ms=now,
-                )
-            )
-            if password_hash is None:
-                issue_reset_link(
-                    conn,
-                    d,
-                    user_id=user_id,
-                    epoch=0,
-                    purpose="invite",
-                    to=str(mail_address(login, email)),
-                )
-            audit(
+        return {
+            "id": new_id(d.token_bytes),
+            "login": login,
+            "login_key": login_key(login),
+            "email": email,
+            "display_name": check_text("display_name", display_name, max_length=200),
+            "active": True,
+            "password_hash": password_hash,
+            "must_change_password": password_hash is not None and must_change_password,
+            "credential_epoch": 0,
+            "created_ms": now,
+            "updated_ms": now,
+        }
+
+    def _insert_user(
+        self,
+        conn: Connection,
+        actor: AdminPrincipal,
+        customer_id: str,
+        values: dict[str, Any],
+        now: int,
+    ) -> None:
+        """Insert a user row from :meth:`_user_values`, its invitation and its audit entry."""
+        user_id = values["id"]
+        conn.execute(account_users.insert().values(customer_id=customer_id, **values))
+        invited = values["password_hash"] is None
+        if invited:
+            issue_reset_link(
                 conn,
-                now,
-                actor=actor_ref(actor),
-                action="user.create",
-                target=("user", user_id),
-                customer_id=customer_id,
-                invited=password_hash is None,
+                self._d,
+                user_id=user_id,
+                epoch=0,
+                purpose="invite",
+                to=str(mail_address(values["login"], values["email"])),
             )
-            return self._user(conn, user_id)
+        audit(
+            conn,
+            now,
+            actor=actor_ref(actor),
+            action="user.create",
+            target=("user", user_id),
+            customer_id=customer_id,
+            invited=invited,
+        )
 
     def edit_user(
         self,

@@ -77,7 +77,10 @@ def product_rules(connection: Connection, skus: Collection[str]) -> dict[str, Pr
 class CatalogProductRules:
     """:class:`pocketsync.remote.rules.ProductRules` backed by the catalog tables.
 
-    Reads on the connection it was given, so the lookups see the caller's transaction.
+    Reads on the connection it was given, so the lookups see the caller's transaction. The
+    class itself is a ``pocketsync.remote.ProductRulesSource``: hand it to
+    ``RemoteStateServer(..., rules=CatalogProductRules)`` and every push and pull reads the
+    catalog inside its own transaction.
     """
 
     def __init__(self, connection: Connection) -> None:

@@ -40,7 +40,12 @@ from pocketsync.remote.ops import (
 from pocketsync.remote.rank import rank_after, rank_between
 from pocketsync.remote.replay import Replica
 from pocketsync.remote.rules import DictProductRules, ProductRule, ProductRules, normalize_qty
-from pocketsync.remote.server_store import RemoteStateServer, RetentionPolicy, StoreStats
+from pocketsync.remote.server_store import (
+    ProductRulesSource,
+    RemoteStateServer,
+    RetentionPolicy,
+    StoreStats,
+)
 from pocketsync.remote.settings import DEFAULT_SETTINGS, SettingSpec, SettingsRegistry
 from pocketsync.remote.state import FavView, LineView, RemoteView
 from pocketsync.remote.wire import (
@@ -80,6 +85,7 @@ __all__ = [
     "OpStatus",
     "ProductRule",
     "ProductRules",
+    "ProductRulesSource",
     "PullRequest",
     "PullResponse",
     "PushRequest",

@@ -1,7 +1,11 @@
 """Business checks the server runs at replay: is the product sellable, in what quantities.
 
-The platform injects a :class:`ProductRules`; :class:`DictProductRules` is the in-memory
-implementation for tests and demos (the catalog provides a SQL-backed one).
+The server store asks for a :class:`ProductRules` per database transaction, by calling the
+source it was given with that transaction's connection (``ProductRulesSource`` in
+:mod:`pocketsync.remote.server_store`). :class:`DictProductRules` is the in-memory
+implementation for tests and demos: calling it with any connection returns itself. The catalog
+provides the SQL-backed one (``pocketsync.catalog.CatalogProductRules``, built on the
+connection).
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ class DictProductRules:
     """Product rules held in a dict; products absent from it are unknown."""
 
     rules: dict[str, ProductRule] = field(default_factory=dict)
+
+    def __call__(self, connection: object) -> DictProductRules:
+        """The same rules for every transaction (a rules source that ignores ``connection``)."""
+        return self
 
     def lookup(self, skus: Collection[str]) -> Mapping[str, ProductRule]:
         """Return the rules of the known products among ``skus``."""

@@ -9,7 +9,7 @@ transaction back, leaving the stored state unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,16 @@ from pocketsync.remote.state import (
     encode_meta,
 )
 
-__all__ = ["RemoteStateServer", "RetentionPolicy", "StoreStats"]
+__all__ = ["ProductRulesSource", "RemoteStateServer", "RetentionPolicy", "StoreStats"]
+
+ProductRulesSource = Callable[[Connection], ProductRules]
+"""Gives the product rules as seen by one database transaction.
+
+The store calls it with the connection of its push or pull, so a SQL-backed implementation
+reads the catalog inside that transaction (``pocketsync.catalog.CatalogProductRules`` is one:
+pass the class itself). :class:`~pocketsync.remote.rules.DictProductRules` ignores the
+connection and answers from memory.
+"""
 
 _DAY_MS = 86_400_000
 _ENT = remote_entities.c
@@ -93,14 +102,18 @@ def _unpack(data: bytes) -> Any:
 
 
 class RemoteStateServer:
-    """Server side of cart, favourites and settings sync for many owners (user ids)."""
+    """Server side of cart, favourites and settings sync for many owners (user ids).
+
+    ``rules`` is called with the connection of each push or pull transaction and returns the
+    product rules that transaction sees (see :data:`ProductRulesSource`).
+    """
 
     def __init__(
         self,
         engine: Engine,
         *,
         clock: Clock,
-        rules: ProductRules,
+        rules: ProductRulesSource,
         registry: SettingsRegistry = DEFAULT_SETTINGS,
         retention: RetentionPolicy | None = None,
         max_drift_ms: int = DEFAULT_MAX_DRIFT_MS,
@@ -143,7 +156,7 @@ class RemoteStateServer:
             horizon = self._horizon(conn, owner, own.version, now)
             replica = self._load(conn, own, horizon)
             if new:
-                rules = self._rules.lookup(lookup_skus(new))
+                rules = self._rules(conn).lookup(lookup_skus(new))
                 fresh = [replica.apply(e, cid, rules) for e in new]
                 results.extend(fresh)
                 self._save(conn, owner, replica)
@@ -227,7 +240,7 @@ class RemoteStateServer:
             select(_ENT.k1).where(_ENT.owner == owner, _ENT.present, _ENT.kind.in_(("line", "fav")))
         ).scalars()
         wanted = set(skus)
-        known = self._rules.lookup(wanted)
+        known = self._rules(conn).lookup(wanted)
         unavailable = sorted(s for s in wanted if s not in known or not known[s].active)
         own = conn.execute(select(remote_owners).where(remote_owners.c.owner == owner)).one()
         hlc = HybridClock(self._clock, Hlc(own.hlc_wall, own.hlc_counter)).now()
@@ -255,7 +268,7 @@ class RemoteStateServer:
             if own is None:
                 return RemoteView()
             replica = self._load(conn, own, 0)
-        return replica.view(self._rules.lookup(replica.skus()))
+            return replica.view(self._rules(conn).lookup(replica.skus()))
 
     def stats(self, owner: str) -> StoreStats:
         """Measure what the owner's state occupies (rows and bytes, for tests and benchmarks)."""
