@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -42,6 +43,7 @@ from pocketsync.client import (
 )
 from pocketsync.clock import SystemClock
 from pocketsync.remote import RemoteStateClient, RemoteView
+from server_ref.demo_catalog import demo_sample, sold_singly
 
 __all__ = ["main", "run_demo"]
 
@@ -53,9 +55,24 @@ BUYER_PASSWORD = "acme buyer pass 1"  # noqa: S105
 BUYER_NEW_PASSWORD = "acme buyer pass 2"  # noqa: S105
 CONSUMER = "someone@home.example"
 WEB_DEVICE = "web-browser-1"
-# SKUs with pack size 1 and minimum quantity 1 in the generated catalog (server_ref.demo_catalog),
-# so the server keeps the quantities as typed and the expected cart is exact.
-SKU = ("SKU-000020", "SKU-000040", "SKU-000060", "SKU-000080", "SKU-000120", "SKU-000140")
+
+
+@dataclass(frozen=True, slots=True)
+class Picks:
+    """The products the walk-through uses, picked by their properties from the generator
+    that ``seed-demo-catalog --products N`` publishes (``server_ref.demo_catalog``)."""
+
+    skus: tuple[str, ...]  # active, pack size 1, minimum 1: quantities stay as typed
+    last: str  # the last product generated
+    query: str  # a product name, to search for
+
+    @classmethod
+    def of(cls, products: int) -> Picks:
+        sample = demo_sample(products)
+        singly = sample.products_where(sold_singly, limit=6)
+        if len(singly) < 6:
+            raise RuntimeError("the demo catalog is too small; use DEMO_PRODUCTS of at least 200")
+        return cls(tuple(p.sku for p in singly), sample.product(products - 1).sku, singly[0].name)
 
 
 def _summary(view: RemoteView) -> dict[str, Any]:
@@ -163,7 +180,7 @@ class Phone:
         self.client = self._open()
 
 
-def _initial_sync(w: Walkthrough, phone: Phone, products: int) -> None:
+def _initial_sync(w: Walkthrough, phone: Phone, picks: Picks) -> None:
     with SyncProgressBar(w.out, enabled=w.out.is_terminal) as bar:
         report, seconds = w.timed(lambda: phone.client.sync(progress=bar))
     c = report.catalog
@@ -172,18 +189,20 @@ def _initial_sync(w: Walkthrough, phone: Phone, products: int) -> None:
         f"{c.bytes_fetched / 1e6:.2f} MB, {seconds:.2f} s ({c.rows_upserted / seconds:,.0f} rows/s)"
     )
     w.check(c.kind == "full_reset", f"{phone.name}: the initial sync loaded a full catalog")
-    hits, q = w.timed(lambda: phone.client.search("demo product 12", limit=5))
+    hits, q = w.timed(lambda: phone.client.search(picks.query, limit=5))
     w.check(bool(hits), f"{phone.name}: search answers from the local copy ({q * 1000:.1f} ms)")
-    last = f"SKU-{products - 1:06d}"
+    last = picks.last
     w.check(
         phone.client.product(last) is not None, f"{phone.name}: the last product {last} is there"
     )
-    w.check(phone.client.price_at(SKU[0], 10) is not None, f"{phone.name}: prices are there")
+    w.check(phone.client.price_at(picks.skus[0], 10) is not None, f"{phone.name}: prices are there")
 
 
 def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
     """Run the walk-through in ``base``; return it with its passed and failed promises."""
     w = Walkthrough(out)
+    picks = Picks.of(products)
+    sku = picks.skus
     with w.step(f"Set up the server: migrate, keygen, create-admin, seed {products:,} products"):
         setup = prepare_server(
             base / "server", products=products, admin_login=ADMIN_LOGIN,
@@ -219,27 +238,27 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             with w.step(f"Log in on {phone.name} and run the initial sync"):
                 account = phone.client.login(BUYER, BUYER_PASSWORD)
                 w.note(f"logged in as {account.display_name} of {account.company_name}")
-                _initial_sync(w, phone, products)
-        unit = {s: (a.client.product(s) or _missing(s)).unit for s in SKU}
+                _initial_sync(w, phone, picks)
+        unit = {s: (a.client.product(s) or _missing(s)).unit for s in sku}
         web = WebSession(server.url)
         web.login(BUYER, BUYER_PASSWORD, device_id=WEB_DEVICE)
         web_shop = WebShop(web, base / "web")
 
         with w.step("Offline edits on both phones, and on the web"):
             a.network.offline = b.network.offline = True
-            a.client.cart_add(SKU[0], 5)
-            a.client.cart_add(SKU[1], 2)
-            a.client.fav_add(SKU[2])
+            a.client.cart_add(sku[0], 5)
+            a.client.cart_add(sku[1], 2)
+            a.client.fav_add(sku[2])
             a.client.setting_put("default_delivery_address", "Dock 4")
-            b.client.cart_add(SKU[0], 3)
-            b.client.fav_add(SKU[3])
+            b.client.cart_add(sku[0], 3)
+            b.client.fav_add(sku[3])
             b.client.setting_put("default_category_view", "list")
-            web_shop.state.add_line(SKU[4], unit[SKU[4]], 1)
+            web_shop.state.add_line(sku[4], unit[sku[4]], 1)
             web_shop.state.setting_put("order_reference", "PO-4711")
             web_shop.sync()  # the web shop is online: over HTTP, on its web-channel session
             w.check(
                 not web_shop.state.pending()
-                and (SKU[4], unit[SKU[4]]) in _summary(web_shop.server_view())["cart"],
+                and (sku[4], unit[sku[4]]) in _summary(web_shop.server_view())["cart"],
                 "the web session's edits reached the server over /v1/remote/push",
             )
             try:
@@ -253,7 +272,7 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
                 a.client.status().pending_operations == 4 and len(a.client.cart()) == 2,
                 "phone A shows its 4 queued edits in the cart at once",
             )
-            w.check(bool(a.client.search("demo product")), "phone A still searches offline")
+            w.check(bool(a.client.search(picks.query)), "phone A still searches offline")
 
         with w.step("Reconnect both phones and merge"):
             a.network.offline = b.network.offline = False
@@ -263,11 +282,11 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             web_shop.sync()
             expected: dict[str, Any] = {
                 "cart": {
-                    (SKU[0], unit[SKU[0]]): 8,
-                    (SKU[1], unit[SKU[1]]): 2,
-                    (SKU[4], unit[SKU[4]]): 1,
+                    (sku[0], unit[sku[0]]): 8,
+                    (sku[1], unit[sku[1]]): 2,
+                    (sku[4], unit[sku[4]]): 1,
                 },
-                "favourites": sorted([SKU[2], SKU[3]]),
+                "favourites": sorted([sku[2], sku[3]]),
                 "settings": {
                     "default_delivery_address": "Dock 4",
                     "default_category_view": "list",
@@ -282,7 +301,7 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             }
             for name, got in views.items():
                 got["favourites"] = sorted(got["favourites"])
-                w.check(got == expected, f"{name} shows the merged state (5 + 3 = 8 of {SKU[0]})")
+                w.check(got == expected, f"{name} shows the merged state (5 + 3 = 8 of {sku[0]})")
                 if got != expected:
                     w.note(f"{name}: {got}")
 
@@ -299,7 +318,7 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
 
         with w.step("Phone B logs out while offline; its queued edit is kept"):
             b.network.offline = True
-            b.client.cart_add(SKU[5], 4)
+            b.client.cart_add(sku[5], 4)
             report = b.client.logout()
             w.check(
                 not report.flushed and report.kept_operations == 1,
@@ -307,11 +326,11 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             )
             w.check(not report.catalog_files_left, "phone B's catalog is wiped")
             b.network.offline = False
-            expected["cart"][(SKU[5], unit[SKU[5]])] = 4
+            expected["cart"][(sku[5], unit[sku[5]])] = 4
 
         with w.step("Log in on phone B again: catalog, cart, favourites and settings restored"):
             b.client.login(BUYER, BUYER_PASSWORD)
-            _initial_sync(w, b, products)
+            _initial_sync(w, b, picks)
             got = _summary(b.client.view())
             got["favourites"] = sorted(got["favourites"])
             w.check(got == expected, "phone B restored everything, and sent its kept edit")
@@ -324,9 +343,9 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             server.stop()
             status = b.client.status()
             w.check(status.logged_in and status.catalog_loaded, "still logged in after a restart")
-            hits, q = w.timed(lambda: b.client.search("demo product 4", limit=5))
+            hits, q = w.timed(lambda: b.client.search(picks.query, limit=5))
             w.check(bool(hits), f"catalog queries answer at once ({q * 1000:.1f} ms)")
-            b.client.cart_set(SKU[5], 6)
+            b.client.cart_set(sku[5], 6)
             try:
                 b.client.sync()
                 unreachable = False
@@ -340,13 +359,13 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             b.client.sync()
             server_cart = _summary(web_shop.server_view())["cart"]
             w.check(
-                server_cart.get((SKU[5], unit[SKU[5]])) == 6
+                server_cart.get((sku[5], unit[sku[5]])) == 6
                 and b.client.status().pending_operations == 0,
                 "the queued edit reached the server once it was back",
             )
 
         with w.step("An administrator changes the password: other sessions end"):
-            b.client.cart_add(SKU[1], 1)  # queued, not yet sent
+            b.client.cart_add(sku[1], 1)  # queued, not yet sent
             web_shop.state.setting_put("order_reference", "PO-4712")  # queued on the web too
             admin.set_password(str(buyer["account_id"]), BUYER_NEW_PASSWORD, must_change=False)
             try:
@@ -378,7 +397,7 @@ def run_demo(products: int, base: Path, out: Console) -> Walkthrough:
             w.check(not web_shop.state.pending(), "the web shop logs in again and sends its edit")
             server_got = _summary(web_shop.server_view())
             w.check(
-                server_got["cart"][(SKU[1], unit[SKU[1]])] == 3
+                server_got["cart"][(sku[1], unit[sku[1]])] == 3
                 and server_got["settings"]["order_reference"] == "PO-4712",
                 "the server has both edits",
             )

@@ -1,10 +1,15 @@
 """``seed-demo-catalog``: a generated catalog published through ``pocketsync.catalog``.
 
-Deterministic (the same sizes give the same rows): categories, ``products`` products,
-``price_lists`` price lists (``DEMO-1``, ``DEMO-2``, ...) with quantity breaks, and
-``customers`` demo trade customers with one user each (``demo1@example.com``, ...), plus one
-B2C customer (``consumer@example.com``) to show that the app refuses it. Running it again
-republishes the same rows (no new versions) and skips customers that exist.
+The catalog is :class:`~pocketsync.catalog.sample.SampleCatalog` (word-list names, a
+category tree, quantity breaks), published with
+:func:`~pocketsync.catalog.sample.publish_sample`: ``products`` products, one category per
+50 of them (20 to 2,000), and ``price_lists`` price lists (``DEMO-1``, ``DEMO-2``, ...)
+with two quantity breaks (1 and 10). Deterministic: the same sizes give the same rows, and
+:func:`demo_sample` gives the same generator to the demo and the tests, which pick their
+products from it by their properties (:func:`sold_singly`). Then ``customers`` demo trade
+customers with one user each (``demo1@example.com``, ...), plus one B2C customer
+(``consumer@example.com``) to show that the app refuses it. Running it again republishes the
+same rows (no new versions) and skips customers that exist.
 """
 
 from __future__ import annotations
@@ -15,25 +20,17 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from pocketsync.accounts import AdminPrincipal, AdminService, Conflict, FileMailer
-from pocketsync.catalog import (
-    Category,
-    DuplicatePriceListError,
-    PriceBreak,
-    PriceList,
-    Product,
-    Publisher,
-)
+from pocketsync.catalog import Product
+from pocketsync.catalog.sample import SampleCatalog, publish_sample
 from pocketsync.clock import SystemClock
 from pocketsync.serverdb import create_server_engine
 from server_ref.config import ServerConfig
 
-__all__ = ["DemoReport", "seed_demo"]
+__all__ = ["DemoReport", "demo_sample", "seed_demo", "sold_singly"]
 
 _SEEDER = AdminPrincipal(
     admin_id="seed-demo-catalog", login="seed-demo-catalog", display_name="seed", session_id="-"
 )
-_UNITS = ("piece", "box", "pack", "kg", "litre")
-_BRANDS = ("Acme", "Brightline", "Corvo", "Delta Works", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +46,21 @@ class DemoReport:
         )
 
 
-def demo_products(start: int, stop: int, categories: int) -> list[Product]:
-    return [
-        Product(
-            sku=f"SKU-{i:06d}",
-            name=f"Demo product {i}",
-            description=f"Generated product number {i} of the demo catalog.",
-            category_id=f"cat-{i % categories:03d}",
-            unit=_UNITS[i % len(_UNITS)],
-            pack_size=(1, 1, 6, 12)[i % 4],
-            min_order_qty=(1, 2, 1, 1, 5)[i % 5],
-            barcode=f"{4000000000000 + i}",
-            brand=_BRANDS[i % len(_BRANDS)],
-            active=i % 50 != 49,
-            attributes={"colour": ("red", "green", "blue")[i % 3], "weight_g": 100 + i % 900},
-        )
-        for i in range(start, stop)
-    ]
+def demo_sample(products: int, price_lists: int = 3) -> SampleCatalog:
+    """The catalog ``seed-demo-catalog --products P --price-lists L`` publishes."""
+    return SampleCatalog(
+        products=products,
+        categories=min(products, max(20, min(2_000, products // 50))),
+        breaks=2,
+        price_lists=price_lists,
+        price_list_prefix="DEMO",
+    )
+
+
+def sold_singly(product: Product) -> bool:
+    """Active, pack size 1 and minimum order quantity 1: the server keeps any quantity typed
+    for it as it is (no rounding to packs, no raising to the minimum), so carts are exact."""
+    return product.active and product.pack_size == 1 and product.min_order_qty == 1
 
 
 def seed_demo(
@@ -74,38 +69,14 @@ def seed_demo(
     """Publish the demo catalog and create the demo customers on ``config``'s database."""
     if products < 1 or price_lists < 1 or customers < 0:
         raise ValueError("need at least one product and one price list")
-    n_categories = max(1, min(50, products // 20))
-    list_ids = tuple(f"DEMO-{k + 1}" for k in range(price_lists))
+    sample = demo_sample(products, price_lists)
     engine = create_server_engine(config.database_url)
     try:
-        with engine.begin() as conn:
-            pub = Publisher(conn)
-            for c in range(n_categories):
-                pub.upsert_category(Category(f"cat-{c:03d}", None, f"Category {c}", c))
-            for plid in list_ids:
-                with contextlib.suppress(DuplicatePriceListError):
-                    pub.create_price_list(PriceList(plid, f"Demo list {plid}", "EUR"))
-        batch = 5000
-        for start in range(0, products, batch):
-            chunk = demo_products(start, min(start + batch, products), n_categories)
-            with engine.begin() as conn:
-                pub = Publisher(conn)
-                pub.upsert_products(chunk)
-                for k, plid in enumerate(list_ids):
-                    pub.set_prices_many(
-                        plid,
-                        {
-                            p.sku: [
-                                PriceBreak(1, 500 + (i * 37 + k * 11) % 9500),
-                                PriceBreak(10, 450 + (i * 37 + k * 11) % 9000),
-                            ]
-                            for i, p in enumerate(chunk, start)
-                        },
-                    )
-        logins = _demo_accounts(engine, config, list_ids, customers, password)
+        publish_sample(engine, sample)
+        logins = _demo_accounts(engine, config, sample.price_list_ids, customers, password)
     finally:
         engine.dispose()
-    return DemoReport(products, list_ids, logins)
+    return DemoReport(products, sample.price_list_ids, logins)
 
 
 def _demo_accounts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +19,12 @@ import pytest
 
 from client_ref.server_process import ServerProcess, ServerSetup, prepare_server
 from pocketsync.client import PocketSyncClient, RetryPolicy
+from server_ref.demo_catalog import demo_sample, sold_singly
 
 PRODUCTS = 3000
-CATEGORIES = 50  # server_ref.demo_catalog: min(50, products // 20)
-PRICE_ROWS = 2 * PRODUCTS  # two breaks per product
+SAMPLE = demo_sample(PRODUCTS)  # the generator of what seed-demo-catalog publishes
+CATEGORIES = SAMPLE.categories
+PRICE_ROWS = SAMPLE.breaks * PRODUCTS  # every product on the customer's price list
 ALL_ROWS = CATEGORIES + PRODUCTS + PRICE_ROWS
 USER = "demo1@example.com"
 OTHER_USER = "demo2@example.com"
@@ -29,6 +32,18 @@ PASSWORD = "demo-password-1"
 ADMIN = "root@example.com"
 ADMIN_PASSWORD = "admin pass phrase 7"
 FAST_RETRY = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05, read_timeout_s=10)
+
+# Products picked by their properties. SINGLY: sold one at a time (active, pack size 1,
+# minimum 1), so the server keeps cart quantities as typed. NAMED: an active product whose
+# name no other product has, so a search for its name finds it first. LAST: the last one
+# generated. BUSY_CATEGORY: the category holding the most products.
+SINGLY = SAMPLE.products_where(sold_singly, limit=4)
+_NAMES = Counter(p.name for batch in SAMPLE.product_batches() for p in batch)
+NAMED = SAMPLE.products_where(lambda p: p.active and _NAMES[p.name] == 1, limit=1)[0]
+LAST = SAMPLE.product(PRODUCTS - 1)
+BUSY_CATEGORY = Counter(
+    p.category_id for batch in SAMPLE.product_batches() for p in batch
+).most_common(1)[0][0]
 
 
 @dataclass

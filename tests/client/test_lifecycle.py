@@ -11,8 +11,17 @@ from sqlalchemy import create_engine
 from client_ref.airplane import AirplaneModeTransport
 from pocketsync.catalog import Publisher
 from pocketsync.client import ServerUnreachableError, SyncProgress
-from server_ref.demo_catalog import demo_products
-from tests.client.live import ALL_ROWS, EXPECTED_COUNTS, PASSWORD, USER, Live, table_counts
+from tests.client.live import (
+    ALL_ROWS,
+    BUSY_CATEGORY,
+    EXPECTED_COUNTS,
+    NAMED,
+    PASSWORD,
+    SINGLY,
+    USER,
+    Live,
+    table_counts,
+)
 
 
 def _summary(view: object) -> tuple[object, ...]:
@@ -48,11 +57,11 @@ def test_whole_lifecycle(live: Live, tmp_path: Path) -> None:
 
     # catalog queries
     assert a.category_tree()
-    assert a.search("demo product 42")[0].sku == "SKU-000042"
-    price = a.price_at("SKU-000042", 10)
+    assert a.search(NAMED.name)[0].sku == NAMED.sku
+    price = a.price_at(NAMED.sku, 10)
     assert price is not None
     assert price.min_qty == 10
-    items, _next = a.products_in_category("cat-000", limit=5)
+    items, _next = a.products_in_category(BUSY_CATEGORY, limit=5)
     assert len(items) == 5
 
     b.login(USER, PASSWORD)
@@ -60,11 +69,11 @@ def test_whole_lifecycle(live: Live, tmp_path: Path) -> None:
 
     # offline edits on both phones, then reconnect and merge
     net_a.offline = net_b.offline = True
-    a.cart_add("SKU-000020", 5)
-    a.fav_add("SKU-000040")
+    a.cart_add(SINGLY[0].sku, 5)
+    a.fav_add(SINGLY[1].sku)
     a.setting_put("default_delivery_address", "Dock 4")
-    b.cart_add("SKU-000020", 3)
-    b.fav_add("SKU-000060")
+    b.cart_add(SINGLY[0].sku, 3)
+    b.fav_add(SINGLY[2].sku)
     try:
         a.sync()
         raise AssertionError("sync must fail offline")
@@ -79,29 +88,28 @@ def test_whole_lifecycle(live: Live, tmp_path: Path) -> None:
     b.sync()
     a.sync()
     assert _summary(a.view()) == _summary(b.view())
-    assert [(x.sku, x.qty) for x in a.cart()] == [("SKU-000020", 8)]
+    assert [(x.sku, x.qty) for x in a.cart()] == [(SINGLY[0].sku, 8)]
     assert a.status().pending_operations == 0
 
     # a delta: the server publishes a renamed product
     engine = create_engine(live.server_url_db())
     with engine.begin() as conn:
-        product = demo_products(42, 43, 50)[0]
-        Publisher(conn).upsert_products([dataclasses.replace(product, name="Renamed widget")])
+        Publisher(conn).upsert_products([dataclasses.replace(NAMED, name="Renamed widget")])
     engine.dispose()
     delta = a.sync_catalog()
     assert delta.kind == "delta"
     assert delta.rows_upserted == 1
-    assert a.search("renamed widget")[0].sku == "SKU-000042"
+    assert a.search("renamed widget")[0].sku == NAMED.sku
     assert a.sync_catalog().kind == "noop"
 
     # restart: still logged in, answers at once
     a.close()
     a = live.client(tmp_path / "a")
     assert a.status().logged_in
-    assert a.product("SKU-000042") is not None
+    assert a.product(NAMED.sku) is not None
 
     # logout: flush, wipe
-    a.cart_add("SKU-000080", 1)
+    a.cart_add(SINGLY[3].sku, 1)
     report = a.logout()
     assert report.flushed
     assert report.kept_operations == 0
@@ -115,8 +123,8 @@ def test_whole_lifecycle(live: Live, tmp_path: Path) -> None:
     b.logout()
     b.login(USER, PASSWORD)
     b.sync()
-    assert _summary(b.view()) != expected  # it now has the SKU-000080 line from phone A
-    assert ("SKU-000080", "piece", 1) in _summary(b.view())[0]
+    assert _summary(b.view()) != expected  # it now has phone A's last line
+    assert (SINGLY[3].sku, SINGLY[3].unit, 1) in _summary(b.view())[0]
     assert table_counts(tmp_path / "b") == EXPECTED_COUNTS
     a.close()
     b.close()

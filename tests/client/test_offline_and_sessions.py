@@ -17,7 +17,16 @@ from pocketsync.client import (
 )
 from pocketsync.clock import SystemClock
 from pocketsync.remote import client_file
-from tests.client.live import ADMIN, ADMIN_PASSWORD, OTHER_USER, PASSWORD, USER, Live
+from tests.client.live import (
+    ADMIN,
+    ADMIN_PASSWORD,
+    NAMED,
+    OTHER_USER,
+    PASSWORD,
+    SINGLY,
+    USER,
+    Live,
+)
 
 
 def _admin(live: Live) -> ManagementClient:
@@ -48,15 +57,15 @@ def test_server_down_local_work_continues_and_reaches_server_later(
 
     phone = live.client(tmp_path / "phone")  # the app restarted while the server is down
     assert phone.status().logged_in
-    assert phone.search("demo product 7")
-    assert phone.price_at("SKU-000007", 1) is not None
-    phone.cart_add("SKU-000020", 2)
+    assert phone.search(NAMED.name)
+    assert phone.price_at(NAMED.sku, 1) is not None
+    phone.cart_add(SINGLY[0].sku, 2)
     phone.setting_put("cost_centre", "CC-12")
     with pytest.raises(ServerUnreachableError):
         phone.sync()
     assert phone.status().online is False
     assert phone.status().pending_operations == 2
-    assert [(x.sku, x.qty) for x in phone.cart()] == [("SKU-000020", 2)]
+    assert [(x.sku, x.qty) for x in phone.cart()] == [(SINGLY[0].sku, 2)]
 
     live.server.start()
     phone.sync()
@@ -65,7 +74,7 @@ def test_server_down_local_work_continues_and_reaches_server_later(
     other = live.client(tmp_path / "other")
     other.login(USER, PASSWORD)
     other.sync_remote()
-    assert [(x.sku, x.qty) for x in other.cart()] == [("SKU-000020", 2)]
+    assert [(x.sku, x.qty) for x in other.cart()] == [(SINGLY[0].sku, 2)]
     assert other.settings()["cost_centre"] == "CC-12"
     phone.close()
     other.close()
@@ -75,7 +84,7 @@ def test_credentials_changed_stops_sync_and_keeps_outbox(live: Live, tmp_path: P
     phone = live.client(tmp_path / "phone")
     phone.login(USER, PASSWORD)
     phone.sync()
-    phone.cart_add("SKU-000040", 1)
+    phone.cart_add(SINGLY[1].sku, 1)
     admin = _admin(live)
     admin.set_password(_account_id(admin, live, USER), "a brand new pass 9", must_change=False)
     with pytest.raises(CredentialsChangedError):
@@ -86,13 +95,13 @@ def test_credentials_changed_stops_sync_and_keeps_outbox(live: Live, tmp_path: P
     assert status.pending_operations == 1
     with pytest.raises(CredentialsChangedError):
         phone.sync_remote()  # no request until a new login
-    assert phone.search("demo product 1"), "the catalog stays usable"
+    assert phone.search(NAMED.name), "the catalog stays usable"
     with pytest.raises(LoginFailedError):
         phone.login(USER, PASSWORD)
     phone.login(USER, "a brand new pass 9")
     phone.sync()
     assert phone.status().pending_operations == 0
-    assert [(x.sku, x.qty) for x in phone.cart()] == [("SKU-000040", 1)]
+    assert [(x.sku, x.qty) for x in phone.cart()] == [(SINGLY[1].sku, 1)]
     admin.close()
     phone.close()
 
@@ -114,7 +123,7 @@ def test_account_deleted_wipes_everything_of_it(live: Live, tmp_path: Path) -> N
     phone = live.client(folder)
     account = phone.login(OTHER_USER, PASSWORD)
     phone.sync()
-    phone.cart_add("SKU-000020", 1)
+    phone.cart_add(SINGLY[0].sku, 1)
     admin = _admin(live)
     admin.delete_account(_account_id(admin, live, OTHER_USER))
     with pytest.raises(AccountDeletedError):

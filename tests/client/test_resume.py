@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.client.live import (
     ALL_ROWS,
     EXPECTED_COUNTS,
+    LAST,
     PASSWORD,
     USER,
     Live,
@@ -60,10 +61,10 @@ def test_sigkill_during_initial_sync_then_resume(live: Live, tmp_path: Path) -> 
         assert table_counts(home) == EXPECTED_COUNTS
         assert not list((home / "downloads").glob("*.part"))
         status = subprocess.run(
-            _cli(home, live.url, live.key, "search", "demo product 2999"),
+            _cli(home, live.url, live.key, "search", LAST.name),
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
-        assert "SKU-002999" in status.stdout
+        assert LAST.sku in status.stdout
     finally:
         proxy.close()
 

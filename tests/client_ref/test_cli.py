@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.client.live import PASSWORD, USER, Live
+from tests.client.live import NAMED, PASSWORD, SINGLY, USER, Live
 
 
 def _run(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -33,30 +33,30 @@ def test_cli_login_search_cart_status_logout(live: Live, tmp_path: Path) -> None
     assert "full_reset" in done.stdout
     assert (home / "config.json").exists()  # later runs need no options
 
-    done = _run(home, "search", "demo product 42")
+    done = _run(home, "search", NAMED.name)
     assert done.returncode == 0
-    assert "SKU-000042" in done.stdout
-    done = _run(home, "show", "SKU-000042")
+    assert NAMED.sku in done.stdout
+    done = _run(home, "show", NAMED.sku)
     assert "from 10:" in done.stdout
-    done = _run(home, "cart", "add", "SKU-000040", "3")
+    done = _run(home, "cart", "add", SINGLY[0].sku, "3")
     assert done.returncode == 0
     assert "saved" in done.stdout
-    done = _run(home, "fav", "add", "SKU-000043")
+    done = _run(home, "fav", "add", SINGLY[1].sku)
     assert done.returncode == 0
     done = _run(home, "settings", "page_size", "50")
     assert done.returncode == 0
     done = _run(home, "cart", "show")
-    assert "SKU-000040  3" in done.stdout
+    assert f"{SINGLY[0].sku}  3" in done.stdout
     done = _run(home, "status")
     assert "Demo user 1" in done.stdout
     assert "online" in done.stdout
     assert "0 edit(s)" in done.stdout
 
     live.server.stop()  # the server goes down: the app keeps working from its copy
-    done = _run(home, "search", "demo product 42")
+    done = _run(home, "search", NAMED.name)
     assert done.returncode == 0
-    assert "SKU-000042" in done.stdout
-    done = _run(home, "cart", "add", "SKU-000044")
+    assert NAMED.sku in done.stdout
+    done = _run(home, "cart", "add", SINGLY[2].sku)
     assert done.returncode == 0
     assert "offline: queued" in done.stdout
     done = _run(home, "status")

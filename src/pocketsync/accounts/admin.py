@@ -59,14 +59,7 @@ class AdminService(CustomerOps, UserOps, ManagementQueries):
         settings: AccountSettings | None = None,
         on_user_deleted: Sequence[OnUserDeleted] = (),
     ) -> None:
-        self._d = Deps(
-            engine=engine,
-            clock=clock,
-            mailer=mailer,
-            hasher=hasher or PasswordHasher(),
-            token_bytes=token_bytes,
-            settings=settings or AccountSettings(),
-        )
+        self._d = Deps.with_defaults(engine, clock, mailer, hasher, token_bytes, settings)
         self._hooks = tuple(on_user_deleted)
 
     def create_admin(

@@ -70,14 +70,7 @@ class AccountService(PasswordOps):
         token_bytes: TokenBytes = secrets.token_bytes,
         settings: AccountSettings | None = None,
     ) -> None:
-        self._d = Deps(
-            engine=engine,
-            clock=clock,
-            mailer=mailer,
-            hasher=hasher or PasswordHasher(),
-            token_bytes=token_bytes,
-            settings=settings or AccountSettings(),
-        )
+        self._d = Deps.with_defaults(engine, clock, mailer, hasher, token_bytes, settings)
 
     # -- login and per-request checks -------------------------------------------------
 

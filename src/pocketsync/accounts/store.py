@@ -71,6 +71,21 @@ class Deps:
     token_bytes: TokenBytes = secrets.token_bytes
     settings: AccountSettings = field(default_factory=AccountSettings)
 
+    @classmethod
+    def with_defaults(
+        cls,
+        engine: Engine,
+        clock: Clock,
+        mailer: Mailer,
+        hasher: PasswordHasher | None,
+        token_bytes: TokenBytes,
+        settings: AccountSettings | None,
+    ) -> Deps:
+        """The services' constructor arguments, ``None`` meaning the default hasher (Argon2id,
+        OWASP parameters) and the default settings."""
+        hasher, settings = hasher or PasswordHasher(), settings or AccountSettings()
+        return cls(engine, clock, mailer, hasher, token_bytes, settings)
+
     def now(self) -> int:
         return self.clock.now_ms()
 

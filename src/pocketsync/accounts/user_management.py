@@ -1,9 +1,8 @@
 """Management Interface operations on users (mixed into ``AdminService``).
 
-Every operation takes the acting :class:`AdminPrincipal`, runs in one transaction and
-writes its audit line in that transaction. Operations that take access away (disable,
-delete, password set) end the affected sessions in the same transaction, so the next
-request of any of them is refused.
+They follow the rules :mod:`pocketsync.accounts.management` states for every management
+operation: the acting administrator, one transaction with its audit line, and sessions
+ended in it when access is taken away.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ One object owns one data folder (one process, one thread at a time)::
 
 Everything the app shows is read locally, so a restarted app answers at once, with or
 without the server; edits are queued locally and sent by :meth:`sync` / :meth:`sync_remote`.
+The cart, favourites and settings methods are in :mod:`.remote_edits`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import TypeVar
 
 import httpx
 
 from pocketsync.bundle import RoleCursor, TrustedKeys
 from pocketsync.client.catalog_sync import CatalogSync, CatalogSyncResult, SyncProgress
-from pocketsync.client.errors import InvalidEditError, InvalidPinnedKeyError, NotLoggedInError
+from pocketsync.client.errors import InvalidPinnedKeyError, NotLoggedInError
+from pocketsync.client.remote_edits import RemoteStateEdits
 from pocketsync.client.remote_sync import RemoteSync, RemoteSyncResult
 from pocketsync.client.session import (
     Account,
@@ -40,21 +40,15 @@ from pocketsync.client.session import (
 )
 from pocketsync.client.transport import HttpTransport, RetryPolicy, generic_error, parse_error
 from pocketsync.clock import Clock, SystemClock
+from pocketsync.closing import Closeable
 from pocketsync.errors import PocketSyncError
 from pocketsync.remote import (
-    FavView,
-    LineView,
-    RemoteStateClient,
-    RemoteView,
-    SettingValue,
     client_file,
 )
 from pocketsync.store import CatalogStore, CategoryNode, PageCursor, PriceBreak, Product
 from pocketsync.store.files import SQLITE_SUFFIXES
 
 __all__ = ["LogoutReport", "PocketSyncClient", "Status", "SyncReport"]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,14 +106,7 @@ def _trusted(public_keys: Iterable[bytes | str]) -> TrustedKeys:
         raise InvalidPinnedKeyError(f"unusable pinned public key: {exc}") from None
 
 
-def _edit(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except ValueError as exc:
-        raise InvalidEditError(str(exc)) from exc
-
-
-class PocketSyncClient:
+class PocketSyncClient(Closeable, RemoteStateEdits):
     """The client SDK. Create one per data folder; close it (or use ``with``) when done.
 
     Args:
@@ -169,7 +156,7 @@ class PocketSyncClient:
             downloads=self.folder / "downloads",
         )
         self._remote_sync = RemoteSync(self._auth)
-        self._remote: RemoteStateClient | None = None
+        self._remote = None
         if self._auth.session is not None:
             self._remote = self._open_remote(self._auth.session.account.user_id)
 
@@ -177,27 +164,9 @@ class PocketSyncClient:
 
     def close(self) -> None:
         """Close the databases and connections (nothing is lost: all state is on disk)."""
-        if self._remote is not None:
-            self._remote.close()
-            self._remote = None
+        self._close_remote()
         self._store.close()
         self._http.close()
-
-    def __enter__(self) -> PocketSyncClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _open_remote(self, user_id: str) -> RemoteStateClient:
-        return RemoteStateClient.open(
-            self.folder / "remote", user_id, self._clock, self._random_bytes
-        )
 
     @property
     def device_id(self) -> str:
@@ -237,8 +206,7 @@ class PocketSyncClient:
         if answer.get("device_wipe") is True:
             self._wipe_all_accounts(keep=account.user_id)
         if self._remote is not None and self._remote.account_id != account.user_id:
-            self._remote.close()  # its outbox stays on disk for that account
-            self._remote = None
+            self._close_remote()  # its outbox stays on disk for that account
         owner = self._store.customer_id()
         if owner is not None and owner != account.customer_id:
             self._store.wipe()
@@ -301,9 +269,7 @@ class PocketSyncClient:
 
     def _wipe_account(self, account: Account) -> None:
         """Account deleted on the server: remove its outbox, view and the catalog."""
-        if self._remote is not None:
-            self._remote.close()
-            self._remote = None
+        self._close_remote()
         self._delete_remote_files(client_file(self.folder / "remote", account.user_id))
         self._store.wipe()
         self._catalog.clear_downloads()
@@ -311,8 +277,7 @@ class PocketSyncClient:
     def _wipe_all_accounts(self, *, keep: str) -> None:
         keep_path = client_file(self.folder / "remote", keep)
         if self._remote is not None and self._remote.account_id != keep:
-            self._remote.close()
-            self._remote = None
+            self._close_remote()
         for path in (self.folder / "remote").glob("remote-*.sqlite3"):
             if path != keep_path:
                 self._delete_remote_files(path)
@@ -331,11 +296,6 @@ class PocketSyncClient:
         if session is None:
             raise NotLoggedInError("nobody is logged in on this device")
         return session.account
-
-    def _state(self) -> RemoteStateClient:
-        if self._remote is None:
-            raise NotLoggedInError("nobody is logged in on this device")
-        return self._remote
 
     def sync(self, progress: Callable[[SyncProgress], None] | None = None) -> SyncReport:
         """Push queued edits, bring the catalog up to date (initial or delta), then pull
@@ -419,70 +379,3 @@ class PocketSyncClient:
     def price_at(self, sku: str, quantity: int) -> PriceBreak | None:
         """The unit price that applies when buying ``quantity``."""
         return self._store.price_at(sku, quantity)
-
-    # -- cart, favourites, settings (local, queued) ----------------------------------------
-
-    def view(self) -> RemoteView:
-        """Cart, favourites and settings as shown: the last pull plus queued edits."""
-        return self._state().view()
-
-    def cart(self) -> tuple[LineView, ...]:
-        return self._state().view().lines
-
-    def favourites(self) -> tuple[FavView, ...]:
-        return self._state().view().favourites
-
-    def settings(self) -> Mapping[str, SettingValue]:
-        return self._state().view().settings
-
-    def _unit(self, sku: str, unit: str | None) -> str:
-        if unit is not None:
-            return unit
-        found = self._store.product(sku) if self._store.cursors() else None
-        return found.unit if found is not None else "piece"
-
-    def cart_add(self, sku: str, qty: int = 1, *, unit: str | None = None, note: str = "") -> None:
-        """Add ``qty`` to the cart line of ``sku`` (unit: the product's, from the catalog).
-
-        Works offline: the edit is queued. Raises InvalidEditError, NotLoggedInError.
-        """
-        state, unit = self._state(), self._unit(sku, unit)
-        _edit(lambda: state.add_line(sku, unit, qty, note))
-
-    def cart_set(self, sku: str, qty: int, *, unit: str | None = None) -> None:
-        """Set the quantity of a line (0 removes it). Queued like :meth:`cart_add`."""
-        state, unit = self._state(), self._unit(sku, unit)
-        if qty == 0:
-            _edit(lambda: state.remove_line(sku, unit))
-        else:
-            _edit(lambda: state.set_qty(sku, unit, qty))
-
-    def cart_remove(self, sku: str, *, unit: str | None = None) -> None:
-        """Remove a line (what this device shows of it). Queued."""
-        state, unit = self._state(), self._unit(sku, unit)
-        _edit(lambda: state.remove_line(sku, unit))
-
-    def fav_add(self, sku: str) -> None:
-        """Add a favourite at the end of the list. Queued."""
-        state = self._state()
-        _edit(lambda: state.fav_add(sku))
-
-    def fav_remove(self, sku: str) -> None:
-        """Remove a favourite. Queued."""
-        state = self._state()
-        _edit(lambda: state.fav_remove(sku))
-
-    def fav_move(self, sku: str, index: int) -> None:
-        """Move a favourite to position ``index``. Queued."""
-        state = self._state()
-        _edit(lambda: state.fav_move(sku, index))
-
-    def setting_put(self, key: str, value: SettingValue) -> None:
-        """Set a setting (the server checks the registry at sync). Queued."""
-        state = self._state()
-        _edit(lambda: state.setting_put(key, value))
-
-    def setting_delete(self, key: str) -> None:
-        """Delete a setting (back to the app's default). Queued."""
-        state = self._state()
-        _edit(lambda: state.setting_delete(key))

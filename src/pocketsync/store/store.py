@@ -11,12 +11,13 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import MappingProxyType, TracebackType
+from types import MappingProxyType
 
 from pocketsync.bundle.chunk import ChunkData, ChunkRef
 from pocketsync.bundle.plan import ApplyPlan, RoleCursor, plan_apply
 from pocketsync.bundle.signing import TrustedKeys, open_manifest
 from pocketsync.clock import Clock
+from pocketsync.closing import Closeable
 from pocketsync.store import queries
 from pocketsync.store.apply import FetchStats, decode_from_cache, fetch_into_cache
 from pocketsync.store.bulk import build_fresh_file, discard_fresh_file, swap_in
@@ -38,7 +39,7 @@ from pocketsync.store.wipe import wipe_files
 __all__ = ["CatalogStore"]
 
 
-class CatalogStore:
+class CatalogStore(Closeable):
     """The local catalog: apply verified bundles, read the catalog, wipe on logout.
 
     Create it with :meth:`open`. Every method raises :class:`StoreClosedError` after
@@ -94,17 +95,6 @@ class CatalogStore:
         """Close the connection. Idempotent."""
         self._disconnect()
         self._closed = True
-
-    def __enter__(self) -> CatalogStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     @property
     def folder(self) -> Path:
