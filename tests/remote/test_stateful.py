@@ -301,34 +301,27 @@ def _observed(r: Applied, x: Applied, index: dict[int, int], ix: int) -> bool:
 def model_lines(applied: list[Applied]) -> dict[str, int]:
     """Each cart line's quantity by docs/merge.md R1-R4, from the server's history alone.
 
-    A line is the winning ``set_qty`` (if any) plus the adds that set had not observed; a
-    later stamp wins between sets; ``remove_line`` drops the set and the adds it had
-    observed, nothing else; an add or set on a removed line starts it afresh.
+    Stated on the set of operations and what each had observed, not on their arrival order:
+    the winning ``set_qty`` is the one with the highest stamp (if a ``remove_line`` observed
+    it, it holds 0 but still outranks older sets); an add counts unless some ``set_qty``
+    (winning or not) or some ``remove_line`` had observed it. A line exists while its
+    winning set or one of its adds counts.
     """
     out: dict[str, int] = {}
     for sku in SKUS:
-        present = False
-        base: tuple[int, Applied] | None = None
-        adds: list[tuple[int, Applied]] = []
-        for i, a in enumerate(applied):
-            if a.key != sku or a.name not in ("add_line", "add_qty", "set_qty", "remove_line"):
-                continue
-            if a.name == "remove_line":
-                if present:
-                    if base is not None and _observed(a, base[1], {}, base[0]):
-                        base = None
-                    adds = [(j, x) for j, x in adds if not _observed(a, x, {}, j)]
-                    present = base is not None or bool(adds)
-                continue
-            if not present:
-                present, base, adds = True, None, []
-            if a.name != "set_qty":
-                adds.append((i, a))
-            elif base is None or a.stamp > base[1].stamp:
-                adds = [(j, x) for j, x in adds if not _observed(a, x, {}, j)]
-                base = (i, a)
-        if present:
-            out[sku] = (base[1].arg if base else 0) + sum(x.arg for _, x in adds)
+        hist = [(i, a) for i, a in enumerate(applied) if a.key == sku]
+        sets = [(i, a) for i, a in hist if a.name == "set_qty"]
+        removes = [a for _, a in hist if a.name == "remove_line"]
+        adds = [(i, a) for i, a in hist if a.name in ("add_line", "add_qty")]
+        base = 0
+        if sets:
+            i, top = max(sets, key=lambda p: p[1].stamp)
+            if not any(_observed(r, top, {}, i) for r in removes):
+                base = top.arg
+        deciders = [a for _, a in sets] + removes
+        live = [a for i, a in adds if not any(_observed(d, a, {}, i) for d in deciders)]
+        if base or live:
+            out[sku] = base + sum(a.arg for a in live)
     return out
 
 
@@ -349,9 +342,13 @@ def check_model(applied: list[Applied], truth: RemoteView) -> None:
                 and (a.name in adds | {remove} or (family == "line" and a.name == "set_qty"))
             ]
             removes = [(i, a) for i, a in hist if a.name == remove]
-            # No acknowledged add is lost: unless a later remove had observed it, it is there.
+            # No acknowledged add is lost: unless a later remove, or a later set (which
+            # replaced the quantity it had seen), had observed it, it is there.
+            deciders = removes + [(i, a) for i, a in hist if a.name == "set_qty"]
             for i, a in hist:
-                if a.name in adds and not any(j > i and _observed(r, a, {}, i) for j, r in removes):
+                if a.name in adds and not any(
+                    j > i and _observed(r, a, {}, i) for j, r in deciders
+                ):
                     assert present, (family, sku, "lost add", a)
             # No resurrection: a remove that had observed every earlier add, with nothing after.
             if removes:
@@ -362,9 +359,9 @@ def check_model(applied: list[Applied], truth: RemoteView) -> None:
                 if not after and all(_observed(r, a, {}, i) for i, a in before):
                     assert not present, (family, sku, "resurrected")
         # Retries are idempotent: lines only ever added to hold exactly the sum of the adds.
-        hist = [a for a in applied if a.key == sku and a.name in qty_ops | {"remove_line"}]
-        if hist and all(a.name in ("add_line", "add_qty") for a in hist):
-            assert lines[sku].qty == sum(a.arg for a in hist), (sku, "double-applied")
+        line_ops = [a for a in applied if a.key == sku and a.name in qty_ops | {"remove_line"}]
+        if line_ops and all(a.name in ("add_line", "add_qty") for a in line_ops):
+            assert lines[sku].qty == sum(a.arg for a in line_ops), (sku, "double-applied")
     # Quantities: every line holds exactly what R1-R4 say, replayed on the history.
     assert {x.sku: x.qty for x in truth.lines} == model_lines(applied)
     # Settings: the put or delete with the highest stamp decides.

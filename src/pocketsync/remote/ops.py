@@ -113,7 +113,11 @@ class AddQty:
 
 @dataclass(frozen=True, slots=True)
 class SetQty:
-    """Set a line's quantity (typed into the field); last writer by HLC wins."""
+    """Set a line's quantity (typed into the field); last writer by HLC wins.
+
+    The set replaces the quantity it observed: adds it had observed stop counting even if it
+    loses to a later set; adds it had not observed are kept on top of the winner.
+    """
 
     sku: str
     unit: str
@@ -137,7 +141,8 @@ class RemoveLine:
 
 @dataclass(frozen=True, slots=True)
 class SetNote:
-    """Set a line's note; last writer by HLC wins. Does not create a line."""
+    """Set a line's note; last writer by HLC wins among notes written after every removal of
+    the line. Does not create a line."""
 
     sku: str
     unit: str
@@ -264,7 +269,8 @@ class OpStatus(StrEnum):
     """What the server did with one operation."""
 
     APPLIED = "applied"
-    SUPERSEDED = "superseded"  # valid but lost to a later decision; state unchanged by it
+    SUPERSEDED = "superseded"  # valid but lost to a later decision (a losing set_qty still
+    # retires the adds it had observed)
     ADJUSTED = "adjusted"  # applied with a corrected value (pack size, minimum quantity)
     APPLIED_WITH_WARNING = "applied_with_warning"  # applied; see ``code`` (unavailable, ...)
     REJECTED = "rejected"  # not applied; ``code`` says why

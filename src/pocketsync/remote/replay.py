@@ -4,11 +4,19 @@
 operation inside one database transaction, and writes back :attr:`Replica.dirty`. The merge
 rules (``docs/merge.md``) live here:
 
-* cart line = add-wins map entry with reset-remove; qty = winning ``set_qty`` (HLC order) +
-  every quantity add the winning set had not observed; ``remove_line`` removes only the
-  contributions it had observed; notes are last-writer-wins;
+* cart line = add-wins map entry with reset-remove; qty = winning ``set_qty`` (highest stamp;
+  0 once a removal observed it) + every quantity add that no ``set_qty`` (winning or losing)
+  and no ``remove_line`` had observed: a set replaces the quantity it observed;
+  ``remove_line`` removes only the contributions it had observed; notes are last-writer-wins
+  among the notes written after every removal of the line;
 * favourites = add-wins observed-remove set with a last-writer-wins rank;
 * settings = last-writer-wins register per key, deletion included.
+
+The result depends only on the operations, their stamps and what each had observed, not on
+the order in which clients' pushes arrive: an operation can only be observed by operations
+that arrive after it, so each one settles what it observed when it arrives, and stamps settle
+the rest. Only the catalog corrections (minimum quantity, pack size) are computed from the
+state at arrival.
 """
 
 from __future__ import annotations
@@ -174,9 +182,11 @@ class Replica:
 
     @staticmethod
     def _result(seq: int, out: _Outcome) -> OpResult:
+        # A superseded operation may still have changed the state (a losing set takes the adds
+        # it had observed with it); the device is told that a later decision holds.
         if out.rejected:
             status = OpStatus.REJECTED
-        elif out.superseded and not out.changed:
+        elif out.superseded:
             status = OpStatus.SUPERSEDED
         elif out.code in ("pack_size", "min_order_qty", "min_qty"):
             status = OpStatus.ADJUSTED
@@ -196,69 +206,84 @@ class Replica:
         stamp: Stamp,
         out: _Outcome,
     ) -> None:
-        if isinstance(op, RemoveLine | SetNote) and not line.present:
-            out.superseded, out.code = True, "absent"
-            return
-        if isinstance(op, AddLine | AddQty | SetQty) and not line.present:
-            # Add wins over a remove: the line comes back with only the new contribution.
-            line.present, line.base, line.base_version, line.base_client = True, 0, 0, b""
-            line.base_stamp, line.adds = ZERO_STAMP, []
-            line.note, line.note_version, line.note_client, line.note_stamp = "", 0, b"", ZERO_STAMP
+        # Every rule below depends only on which operations exist, their stamps and what each
+        # had observed, never on which arrived first: an operation can only be observed by
+        # operations that arrive after it, so each one settles what it observed on arrival
+        # and later arrivals settle the rest.
         if isinstance(op, AddLine | AddQty):
+            # Add wins over a remove: an absent line holds no quantity contribution, so it
+            # comes back with only the new one (no removal can have observed it yet).
+            line.present = True
             line.adds.append((v, pusher, op.qty if isinstance(op, AddLine) else op.delta))
             out.changed = True
-            if isinstance(op, AddLine) and op.note and stamp >= line.note_stamp:
-                line.note, line.note_version, line.note_client, line.note_stamp = (
-                    op.note,
-                    v,
-                    pusher,
-                    stamp,
-                )
+            if isinstance(op, AddLine) and op.note:
+                self._write_note(line, op.note, v, seen, pusher, stamp)
         elif isinstance(op, SetQty):
-            if stamp < line.base_stamp:
-                out.superseded, out.code = True, "older_than_current"
-                out.detail["qty"] = line.qty
-                return
-            kept = [a for a in line.adds if not observed(a[0], a[1], seen, pusher)]
-            line.base, line.base_version, line.base_client, line.base_stamp = (
-                op.qty,
-                v,
-                pusher,
-                stamp,
-            )
-            line.adds = kept
-            out.changed = True
-            if kept:
-                out.code = "concurrent_adds_kept"
-                out.detail["requested"] = op.qty
+            self._set_qty(line, op.qty, v, seen, pusher, stamp, out)
         elif isinstance(op, SetNote):
-            if stamp < line.note_stamp:
-                out.superseded, out.code = True, "older_than_current"
-                return
-            line.note, line.note_version, line.note_client, line.note_stamp = (
-                op.note,
-                v,
-                pusher,
-                stamp,
-            )
-            out.changed = True
+            present = line.present
+            if not self._write_note(line, op.note, v, seen, pusher, stamp):
+                out.superseded = True
+                out.code = "older_than_current" if stamp < line.note_stamp else "removed"
+            else:
+                out.changed = True  # on an absent line the note waits, unseen, for a re-add
+            if not present:
+                out.superseded, out.code = True, "absent"
         else:
-            self._remove_line(line, seen, pusher, out)
+            self._remove_line(line, v, seen, pusher, out)
 
     @staticmethod
-    def _remove_line(line: LineMeta, seen: int, pusher: bytes, out: _Outcome) -> None:
+    def _set_qty(
+        line: LineMeta, qty: int, v: int, seen: int, pusher: bytes, stamp: Stamp, out: _Outcome
+    ) -> None:
+        # A set replaces the quantity it observed: the adds it had observed stop counting
+        # whether or not the set wins (it decided about them; a later set overrides that
+        # decision, it does not undo it).
+        kept = [a for a in line.adds if not observed(a[0], a[1], seen, pusher)]
+        if len(kept) != len(line.adds):
+            line.adds = kept
+            out.changed = True
+        if stamp < line.base_stamp:  # a later set holds (even if a removal has cleared it)
+            out.superseded = True
+            out.code = "older_than_current" if line.present else "absent"
+            if line.present and line.base == 0 and not line.adds:
+                line.present = False  # the adds it took were all the line held
+            if line.present:
+                out.detail["qty"] = line.qty
+            return
+        line.present = True
+        line.base, line.base_version, line.base_client, line.base_stamp = qty, v, pusher, stamp
         out.changed = True
-        base_kept = line.base != 0 and not observed(
-            line.base_version, line.base_client, seen, pusher
-        )
-        if not base_kept:
-            line.base, line.base_version, line.base_client, line.base_stamp = 0, 0, b"", ZERO_STAMP
+        if kept:
+            out.code = "concurrent_adds_kept"
+            out.detail["requested"] = qty
+
+    @staticmethod
+    def _write_note(
+        line: LineMeta, note: str, v: int, seen: int, pusher: bytes, stamp: Stamp
+    ) -> bool:
+        """Last writer wins, among notes written after every removal of the line."""
+        if stamp < line.note_stamp or not all(
+            observed(rv, rc, seen, pusher) for rv, rc in line.removes
+        ):
+            return False
+        line.note, line.note_version, line.note_client, line.note_stamp = note, v, pusher, stamp
+        return True
+
+    @staticmethod
+    def _remove_line(line: LineMeta, v: int, seen: int, pusher: bytes, out: _Outcome) -> None:
+        # Recorded even on an absent line: a note written without having seen this removal
+        # must not count, whenever it arrives.
+        out.changed = True
+        if line.base != 0 and observed(line.base_version, line.base_client, seen, pusher):
+            line.base, line.base_version, line.base_client = 0, 0, b""  # base_stamp stays
         line.adds = [a for a in line.adds if not observed(a[0], a[1], seen, pusher)]
-        if observed(line.note_version, line.note_client, seen, pusher):
-            line.note, line.note_version, line.note_client, line.note_stamp = "", 0, b"", ZERO_STAMP
-        if not base_kept and not line.adds:
+        line.note, line.note_version, line.note_client, line.note_stamp = "", 0, b"", ZERO_STAMP
+        line.removes = [r for r in line.removes if r[1] != pusher] + [(v, pusher)]
+        if not line.present:
+            out.superseded, out.code = True, "absent"
+        elif line.base == 0 and not line.adds:
             line.present = False  # a tombstone until every active client has pulled past it
-            line.note, line.note_version, line.note_client, line.note_stamp = "", 0, b"", ZERO_STAMP
         else:
             out.code = "concurrent_edit_kept"
 
@@ -273,6 +298,8 @@ class Replica:
         if target != qty:
             # The correction is recorded as an add by the same client: it merges like one.
             line.adds.append((v, pusher, target - qty))
+            if out.superseded:
+                return
             if rule is None or qty < 1:
                 out.code = "min_qty"
             elif qty < rule.min_order_qty:
@@ -284,14 +311,18 @@ class Replica:
             out.code = out.code or "product_unavailable"
 
     def _fold_line(self, line: LineMeta) -> None:
-        # Every active client has observed contributions at or below the horizon, so they
-        # can be merged into one (and into the base) without changing any future decision.
+        # Every active client has observed contributions and removals at or below the
+        # horizon, so any operation still to come observes them: the adds are merged into one
+        # (or into a winning set they all preceded) and the removals need no record.
+        line.removes = [r for r in line.removes if r[0] > self.horizon]
         old = [a for a in line.adds if a[0] <= self.horizon]
-        if len(old) < 2 and not (old and line.base_version <= self.horizon):
+        into_base = line.base != 0 and line.base_version <= self.horizon
+        if len(old) < 2 and not (old and into_base):
             return
         line.adds = [a for a in line.adds if a[0] > self.horizon]
         total = sum(a[2] for a in old)
-        if line.base_version <= self.horizon:
+        if into_base:
+            # Any set still to come observed them: it would replace them with the base.
             line.base += total
             line.base_version = max(line.base_version, *(a[0] for a in old))
             line.base_client = b""

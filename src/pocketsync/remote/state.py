@@ -4,10 +4,12 @@ Views are frozen values. Metadata records are the server's mutable working copie
 replay; each serialises to a small msgpack-friendly list for storage (:func:`encode_meta`).
 
 Causal bookkeeping, in one sentence: every change the server makes gets the owner's next
-*version*; a contribution (a quantity add, a winning set, a favourite add) remembers its version
-and the client that made it, and an operation with causal context ``seen`` has *observed* a
-contribution when the contribution's version is ``<= seen`` or it came from the same client
-(whose earlier operations are always applied first).
+*version*; a contribution (a quantity add, a winning set, a favourite add, a removal) remembers
+its version and the client that made it, and an operation with causal context ``seen`` has
+*observed* a contribution when the contribution's version is ``<= seen`` or it came from the same
+client (whose earlier operations are always applied first). Since a contribution can only be
+observed by operations that arrive after it, each record below keeps just enough to give every
+arrival order the same answer (see :mod:`pocketsync.remote.replay`).
 """
 
 from __future__ import annotations
@@ -75,8 +77,14 @@ def observed(version: int, client: bytes, seen: int, pusher: bytes) -> bool:
 class LineMeta:
     """Server metadata of one cart line.
 
-    qty = ``base`` (the winning ``set_qty``, 0 if none survives) + the ``adds`` not absorbed by
-    it, each add a ``[version, client, amount]``. ``base_stamp`` orders competing sets.
+    qty = ``base`` (the winning ``set_qty``; 0 if there is none or a removal observed it) + the
+    ``adds`` that no ``set_qty`` and no removal observed, each add a ``[version, client,
+    amount]``. ``base_stamp`` is the stamp of the winning set and stays after a removal clears
+    ``base``: an older set arriving later still loses to it. The note is a last-writer-wins
+    register (``note_stamp``) that every removal clears; ``removes`` holds the newest removal
+    ``[version, client]`` per client above the collection horizon, which a note must have
+    observed to count. A line whose quantity has no contribution left is a tombstone
+    (``present`` false); it keeps ``base_stamp``, ``removes`` and a note written since.
     """
 
     present: bool = False
@@ -90,6 +98,7 @@ class LineMeta:
     note_version: int = 0
     note_client: bytes = b""
     note_stamp: Stamp = ZERO_STAMP
+    removes: list[tuple[int, bytes]] = field(default_factory=list)
 
     @property
     def qty(self) -> int:
@@ -141,6 +150,7 @@ def encode_meta(meta: Meta) -> list[Any]:
             meta.note_version,
             meta.note_client,
             _stamp_out(meta.note_stamp),
+            [list(r) for r in meta.removes],
         ]
     if isinstance(meta, FavMeta):
         return [[list(d) for d in meta.dots], meta.rank, _stamp_out(meta.rank_stamp)]
@@ -162,6 +172,7 @@ def decode_meta(kind: str, present: bool, version: int, raw: list[Any]) -> Meta:
             raw[6],
             raw[7],
             _stamp_in(raw[8]),
+            [(r[0], r[1]) for r in raw[9]] if len(raw) > 9 else [],  # absent in older rows
         )
     if kind == "fav":
         return FavMeta(present, version, [(d[0], d[1]) for d in raw[0]], raw[1], _stamp_in(raw[2]))
