@@ -290,6 +290,19 @@ def test_list_and_search_with_paging(admin: AdminService, actor, make_account) -
         admin.list_users(limit=0)
 
 
+def test_list_users_of_one_customer(admin: AdminService, actor, make_account) -> None:
+    a = make_account(login="a1@example.com")
+    b = make_account(login="b1@example.com")
+    page = admin.list_users(customer_id=a.customer_id)
+    assert [u.login for u in page.items] == ["a1@example.com"]
+    assert page.total == 1
+    assert admin.list_users(customer_id=b.customer_id, search="B1").total == 1
+    assert admin.list_users(customer_id=b.customer_id, search="a1").total == 0
+    admin.delete_user(actor, a.user_id)
+    assert admin.list_users(customer_id=a.customer_id).total == 0
+    assert admin.list_users(customer_id=a.customer_id, include_deleted=True).total == 1
+
+
 def test_list_and_end_sessions(
     accounts: AccountService, admin: AdminService, actor, make_account
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, select, update
+from sqlalchemy import Connection, Row, Table, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pocketsync.accounts.errors import Conflict, InvalidRequest, NotFound
@@ -62,23 +62,28 @@ class ManagementBase:
     def _unique(self) -> _UniqueGuard:
         return _UniqueGuard()
 
-    def _customer(self, conn: Connection, customer_id: str, *, lock: bool = False) -> Customer:
-        query = select(account_customers).where(
-            account_customers.c.id == customer_id, account_customers.c.deleted_ms.is_(None)
-        )
+    def _live_row(
+        self, conn: Connection, table: Table, row_id: str, *, lock: bool, missing: str
+    ) -> Row[Any]:
+        """The undeleted row ``row_id`` of ``table`` (``FOR UPDATE`` if ``lock``).
+
+        Raises:
+            NotFound: with the message ``missing``.
+        """
+        query = select(table).where(table.c.id == row_id, table.c.deleted_ms.is_(None))
         row = conn.execute(query.with_for_update() if lock else query).one_or_none()
         if row is None:
-            raise NotFound("No such customer.")
+            raise NotFound(missing)
+        return row
+
+    def _customer(self, conn: Connection, customer_id: str, *, lock: bool = False) -> Customer:
+        row = self._live_row(
+            conn, account_customers, customer_id, lock=lock, missing="No such customer."
+        )
         return customer_from_row(row)
 
     def _user_row(self, conn: Connection, user_id: str, *, lock: bool = False) -> Row[Any]:
-        query = select(account_users).where(
-            account_users.c.id == user_id, account_users.c.deleted_ms.is_(None)
-        )
-        row = conn.execute(query.with_for_update() if lock else query).one_or_none()
-        if row is None:
-            raise NotFound("No such user.")
-        return row
+        return self._live_row(conn, account_users, user_id, lock=lock, missing="No such user.")
 
     def _user(self, conn: Connection, user_id: str, *, lock: bool = False) -> User:
         return user_from_row(self._user_row(conn, user_id, lock=lock))
@@ -92,6 +97,26 @@ class ManagementBase:
                 )
             ).scalars()
         )
+
+    def _change_row(
+        self,
+        conn: Connection,
+        now: int,
+        table: Table,
+        values: dict[str, Any],
+        *,
+        actor: AdminPrincipal,
+        action: str,
+        target: tuple[str, str],
+        **details: str | int | bool | list[str] | None,
+    ) -> None:
+        """Set ``values`` and ``updated_ms`` on the row of ``table`` with id ``target[1]``.
+
+        Then writes the audit line ``action`` by ``actor`` on ``target`` with ``details``.
+        The caller has looked the row up (locked) in the same transaction.
+        """
+        conn.execute(update(table).where(table.c.id == target[1]).values(updated_ms=now, **values))
+        audit(conn, now, actor=actor_ref(actor), action=action, target=target, **details)
 
     def _customer_values(
         self,
@@ -148,21 +173,24 @@ class ManagementBase:
             )
             .values(used_ms=now)
         )
-        conn.execute(
-            update(account_users)
-            .where(account_users.c.id == user_id)
-            .values(
-                login="",
-                login_key=f"deleted:{user_id}",
-                email=None,
-                display_name="",
-                password_hash=None,
-                active=False,
-                updated_ms=now,
-                deleted_ms=now,
-            )
+        scrubbed = {
+            "login": "",
+            "login_key": f"deleted:{user_id}",
+            "email": None,
+            "display_name": "",
+            "password_hash": None,
+            "active": False,
+            "deleted_ms": now,
+        }
+        self._change_row(
+            conn,
+            now,
+            account_users,
+            scrubbed,
+            actor=actor,
+            action="user.delete",
+            target=("user", user_id),
         )
-        audit(conn, now, actor=actor_ref(actor), action="user.delete", target=("user", user_id))
 
 
 class CustomerOps(ManagementBase):
@@ -234,15 +262,12 @@ class CustomerOps(ManagementBase):
         now = self._d.now()
         with self._unique(), self._d.engine.begin() as conn:
             self._customer(conn, customer_id, lock=True)
-            conn.execute(
-                update(account_customers)
-                .where(account_customers.c.id == customer_id)
-                .values(updated_ms=now, **changes)
-            )
-            audit(
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_customers,
+                changes,
+                actor=actor,
                 action="customer.edit",
                 target=("customer", customer_id),
                 fields=sorted(changes),
@@ -260,18 +285,15 @@ class CustomerOps(ManagementBase):
         now = self._d.now()
         with self._d.engine.begin() as conn:
             self._customer(conn, customer_id, lock=True)
-            conn.execute(
-                update(account_customers)
-                .where(account_customers.c.id == customer_id)
-                .values(active=active, updated_ms=now)
-            )
             if not active:
                 for user_id in self._user_ids(conn, customer_id):
                     end_sessions(conn, user_id, now, "disabled")
-            audit(
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_customers,
+                {"active": active},
+                actor=actor,
                 action="customer.enable" if active else "customer.disable",
                 target=("customer", customer_id),
             )
@@ -288,21 +310,18 @@ class CustomerOps(ManagementBase):
             self._customer(conn, customer_id, lock=True)
             for user_id in self._user_ids(conn, customer_id):
                 self._delete_user(conn, actor, user_id, now)
-            conn.execute(
-                update(account_customers)
-                .where(account_customers.c.id == customer_id)
-                .values(
-                    company_name="",
-                    account_number=f"deleted:{customer_id}",
-                    active=False,
-                    updated_ms=now,
-                    deleted_ms=now,
-                )
-            )
-            audit(
+            scrubbed = {
+                "company_name": "",
+                "account_number": f"deleted:{customer_id}",
+                "active": False,
+                "deleted_ms": now,
+            }
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_customers,
+                scrubbed,
+                actor=actor,
                 action="customer.delete",
                 target=("customer", customer_id),
             )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, Table, func, or_, select, update
 
 from pocketsync.accounts.errors import InvalidRequest, NotFound
+from pocketsync.accounts.management import actor_ref
 from pocketsync.accounts.model import (
     AdminPrincipal,
     AuditEntry,
@@ -54,19 +55,48 @@ class ManagementQueries:
             rows = conn.execute(query.order_by(*order).offset(offset).limit(limit)).all()
         return int(total), rows
 
+    def _row(self, table: Table, row_id: str, *, missing: str) -> Row[Any]:
+        """The row ``row_id`` of ``table``, deleted or not, else NotFound(``missing``)."""
+        with self._d.engine.connect() as conn:
+            row = conn.execute(select(table).where(table.c.id == row_id)).one_or_none()
+        if row is None:
+            raise NotFound(missing)
+        return row
+
+    def _listing(
+        self,
+        table: Table,
+        *,
+        include_deleted: bool,
+        search: str | None,
+        search_in: Sequence[ColumnElement[Any]],
+        order: Sequence[Any],
+        offset: int,
+        limit: int,
+        where: Sequence[ColumnElement[bool]] = (),
+    ) -> tuple[int, Sequence[Any]]:
+        """One page of the rows of ``table`` meeting ``where``, and how many there are.
+
+        Deleted rows only with ``include_deleted``; a non-blank ``search`` must match one
+        of the ``search_in`` columns, case-insensitively, anywhere.
+        """
+        query = select(table).where(*where)
+        if not include_deleted:
+            query = query.where(table.c.deleted_ms.is_(None))
+        if search and search.strip():
+            pattern = _pattern(search)
+            query = query.where(or_(*(col.ilike(pattern, escape="\\") for col in search_in)))
+        return self._page(query, order, offset, limit)
+
     def get_customer(self, customer_id: str) -> Customer:
         """The customer ``customer_id`` (deleted ones too, flagged).
 
         Raises:
             NotFound: no such customer.
         """
-        with self._d.engine.connect() as conn:
-            row = conn.execute(
-                select(account_customers).where(account_customers.c.id == customer_id)
-            ).one_or_none()
-        if row is None:
-            raise NotFound("No such customer.")
-        return customer_from_row(row)
+        return customer_from_row(
+            self._row(account_customers, customer_id, missing="No such customer.")
+        )
 
     def list_customers(
         self,
@@ -84,18 +114,15 @@ class ManagementQueries:
             InvalidRequest: negative offset or limit outside 1..500.
         """
         c = account_customers.c
-        query = select(account_customers)
-        if not include_deleted:
-            query = query.where(c.deleted_ms.is_(None))
-        if search and search.strip():
-            pattern = _pattern(search)
-            query = query.where(
-                or_(
-                    c.company_name.ilike(pattern, escape="\\"),
-                    c.account_number.ilike(pattern, escape="\\"),
-                )
-            )
-        total, rows = self._page(query, (c.company_name, c.id), offset, limit)
+        total, rows = self._listing(
+            account_customers,
+            include_deleted=include_deleted,
+            search=search,
+            search_in=(c.company_name, c.account_number),
+            order=(c.company_name, c.id),
+            offset=offset,
+            limit=limit,
+        )
         return Page(tuple(customer_from_row(r) for r in rows), total, offset, limit)
 
     def get_user(self, user_id: str) -> User:
@@ -104,13 +131,7 @@ class ManagementQueries:
         Raises:
             NotFound: no such user.
         """
-        with self._d.engine.connect() as conn:
-            row = conn.execute(
-                select(account_users).where(account_users.c.id == user_id)
-            ).one_or_none()
-        if row is None:
-            raise NotFound("No such user.")
-        return user_from_row(row)
+        return user_from_row(self._row(account_users, user_id, missing="No such user."))
 
     def list_users(
         self,
@@ -129,21 +150,16 @@ class ManagementQueries:
             InvalidRequest: negative offset or limit outside 1..500.
         """
         u = account_users.c
-        query = select(account_users)
-        if customer_id is not None:
-            query = query.where(u.customer_id == customer_id)
-        if not include_deleted:
-            query = query.where(u.deleted_ms.is_(None))
-        if search and search.strip():
-            pattern = _pattern(search)
-            query = query.where(
-                or_(
-                    u.login.ilike(pattern, escape="\\"),
-                    u.display_name.ilike(pattern, escape="\\"),
-                    u.email.ilike(pattern, escape="\\"),
-                )
-            )
-        total, rows = self._page(query, (u.login_key, u.id), offset, limit)
+        total, rows = self._listing(
+            account_users,
+            where=() if customer_id is None else (u.customer_id == customer_id,),
+            include_deleted=include_deleted,
+            search=search,
+            search_in=(u.login, u.display_name, u.email),
+            order=(u.login_key, u.id),
+            offset=offset,
+            limit=limit,
+        )
         return Page(tuple(user_from_row(r) for r in rows), total, offset, limit)
 
     def list_sessions(
@@ -192,7 +208,7 @@ class ManagementQueries:
             audit(
                 conn,
                 now,
-                actor=("admin", actor.admin_id),
+                actor=actor_ref(actor),
                 action="session.end",
                 target=("session", session_id),
                 user_id=user_id,
@@ -206,7 +222,7 @@ class ManagementQueries:
             audit(
                 conn,
                 now,
-                actor=("admin", actor.admin_id),
+                actor=actor_ref(actor),
                 action="user.sessions_end",
                 target=("user", user_id),
                 count=count,

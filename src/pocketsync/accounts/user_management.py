@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection
 
 from pocketsync.accounts.errors import InvalidRequest
 from pocketsync.accounts.management import ManagementBase, actor_ref, mail_address
@@ -208,15 +208,12 @@ class UserOps(ManagementBase):
         now = self._d.now()
         with self._unique(), self._d.engine.begin() as conn:
             self._user(conn, user_id, lock=True)
-            conn.execute(
-                update(account_users)
-                .where(account_users.c.id == user_id)
-                .values(updated_ms=now, **changes)
-            )
-            audit(
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_users,
+                changes,
+                actor=actor,
                 action="user.edit",
                 target=("user", user_id),
                 fields=sorted(k for k in changes if k != "login_key"),
@@ -232,17 +229,14 @@ class UserOps(ManagementBase):
         now = self._d.now()
         with self._d.engine.begin() as conn:
             self._user(conn, user_id, lock=True)
-            conn.execute(
-                update(account_users)
-                .where(account_users.c.id == user_id)
-                .values(active=active, updated_ms=now)
-            )
             if not active:
                 end_sessions(conn, user_id, now, "disabled")
-            audit(
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_users,
+                {"active": active},
+                actor=actor,
                 action="user.enable" if active else "user.disable",
                 target=("user", user_id),
             )
@@ -288,21 +282,18 @@ class UserOps(ManagementBase):
         with d.engine.begin() as conn:
             user = self._user(conn, user_id, lock=True)
             d.settings.password_policy.check(pw, login=user.login)
-            conn.execute(
-                update(account_users)
-                .where(account_users.c.id == user_id)
-                .values(
-                    password_hash=d.hasher.hash(pw),
-                    credential_epoch=account_users.c.credential_epoch + 1,
-                    must_change_password=must_change_at_next_login,
-                    updated_ms=now,
-                )
-            )
             end_sessions(conn, user_id, now, "credentials_changed")
-            audit(
+            credentials = {
+                "password_hash": d.hasher.hash(pw),
+                "credential_epoch": account_users.c.credential_epoch + 1,
+                "must_change_password": must_change_at_next_login,
+            }
+            self._change_row(
                 conn,
                 now,
-                actor=actor_ref(actor),
+                account_users,
+                credentials,
+                actor=actor,
                 action="user.password_set",
                 target=("user", user_id),
                 must_change=must_change_at_next_login,
