@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, event, func, select
 
 from pocketsync.catalog import (
     CatalogError,
@@ -322,3 +322,176 @@ def test_concurrent_publishers_get_distinct_ordered_versions(server_engine: Engi
             select(products.c.version, func.count()).group_by(products.c.version)
         ).all()
     assert all(count == 1 for _, count in by_version)
+
+
+# -- batched category upserts ---------------------------------------------------------
+
+
+def tree(engine: Engine) -> dict[str, tuple[str | None, int]]:
+    """Every live category: its parent and the version in which it last changed."""
+    t = CATALOG_TABLES[1]
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(t.c.id, t.c.parent_id, t.c.version).where(t.c.deleted.is_(False))
+        ).all()
+    return {cid: (parent, version) for cid, parent, version in rows}
+
+
+def seed_tree(engine: Engine) -> None:
+    """root > a > b > c, and root > d (catalog version 2)."""
+    seed(engine)
+    with engine.begin() as conn:
+        Publisher(conn).upsert_categories(
+            [
+                Category("a", "root", "A"),
+                Category("b", "a", "B"),
+                Category("c", "b", "C"),
+                Category("d", "root", "D"),
+            ]
+        )
+
+
+def test_upsert_categories_parent_later_in_batch_one_version(server_engine: Engine) -> None:
+    seed(server_engine)
+    with server_engine.begin() as conn:
+        # Children before their parents: the batch is checked as a whole.
+        Publisher(conn).upsert_categories(
+            [
+                Category("leaf", "mid", "Leaf"),
+                Category("mid", "top", "Mid"),
+                Category("top", "root", "Top"),
+            ]
+        )
+    assert versions(server_engine) == (2, 0)
+    assert tree(server_engine) == {
+        "root": (None, 1),
+        "top": ("root", 2),
+        "mid": ("top", 2),
+        "leaf": ("mid", 2),
+    }
+
+
+def test_upsert_categories_moves_a_subtree(server_engine: Engine) -> None:
+    seed_tree(server_engine)
+    with server_engine.begin() as conn:
+        pub = Publisher(conn)
+        pub.upsert_categories(
+            [
+                Category("a", "n", "A"),  # a (with b and c) moves under a new category...
+                Category("n", "d", "N"),  # ...defined after it, under d
+                Category("d", "root", "D"),  # unchanged: keeps its version
+                Category("c", "root", "C"),  # and c moves out to the root
+            ]
+        )
+        pub.upsert_product(product("p1", "b"))
+    assert versions(server_engine) == (3, 0)
+    assert tree(server_engine) == {
+        "root": (None, 1),
+        "a": ("n", 3),
+        "b": ("a", 2),
+        "c": ("root", 3),
+        "d": ("root", 2),
+        "n": ("d", 3),
+    }
+
+
+def test_upsert_categories_unchanged_takes_no_version(server_engine: Engine) -> None:
+    seed_tree(server_engine)
+    before = tree(server_engine)
+    with server_engine.begin() as conn:
+        pub = Publisher(conn)
+        pub.upsert_categories(
+            [Category("c", "b", "C"), Category("a", "root", "A"), Category("root", None, "Root")]
+        )
+        pub.upsert_categories([])
+    assert versions(server_engine) == (2, 0)
+    assert tree(server_engine) == before
+
+
+def test_upsert_categories_refused_batches_change_nothing(
+    server_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_tree(server_engine)
+    with server_engine.begin() as conn:
+        pub = Publisher(conn)
+        pub.upsert_category(Category("gone", "root", "Gone"))
+        pub.delete_category("gone")
+    ok = Category("ok", "root", "Fine on its own")
+    bad: list[tuple[Callable[[Publisher], None], type[CatalogError]]] = [
+        # A cycle made within the batch, between new categories.
+        (
+            lambda p: p.upsert_categories([ok, Category("x", "y", "X"), Category("y", "x", "Y")]),
+            CategoryCycleError,
+        ),
+        # A subtree moved under its own descendant (c is below a), with other valid moves.
+        (
+            lambda p: p.upsert_categories([ok, Category("d", "a", "D"), Category("a", "c", "A")]),
+            CategoryCycleError,
+        ),
+        # A cycle closed through a live category and a parent defined in the batch.
+        (
+            lambda p: p.upsert_categories([Category("n", "c", "N"), Category("a", "n", "A")]),
+            CategoryCycleError,
+        ),
+        (
+            lambda p: p.upsert_categories([ok, Category("x", "ghost", "X")]),
+            UnknownCategoryError,
+        ),
+        # Its parent is unknown only further up: the batch defines x, but not x's parent.
+        (
+            lambda p: p.upsert_categories([Category("y", "x", "Y"), Category("x", "ghost", "X")]),
+            UnknownCategoryError,
+        ),
+        (lambda p: p.upsert_categories([ok, Category("x", "gone", "X")]), UnknownCategoryError),
+        (lambda p: p.upsert_categories([ok, Category("ok", None, "Twice")]), InvalidCategoryError),
+        (lambda p: p.upsert_categories([ok, Category("x", None, "")]), InvalidCategoryError),
+        (lambda p: p.upsert_categories([ok, Category("x", "x", "X")]), InvalidCategoryError),
+    ]
+    expect_unchanged(server_engine, bad)
+    # The depth limit guards walks up a corrupt tree; a low one shows it is applied.
+    monkeypatch.setattr("pocketsync.catalog.publisher._MAX_DEPTH", 3)
+    deep = [Category("e", "c", "E")]  # e's ancestors: c, b, a, root
+    expect_unchanged(server_engine, [(lambda p: p.upsert_categories(deep), InvalidCategoryError)])
+    with server_engine.begin() as conn:
+        Publisher(conn).upsert_categories([Category("e", "b", "E")])  # b, a, root: allowed
+    assert tree(server_engine)["e"] == ("b", 4)
+
+
+def test_upsert_categories_revives_a_deleted_parent_in_the_batch(server_engine: Engine) -> None:
+    seed(server_engine)
+    with server_engine.begin() as conn:
+        pub = Publisher(conn)
+        pub.upsert_category(Category("old", "root", "Old"))
+        pub.delete_category("old")
+    with server_engine.begin() as conn:
+        Publisher(conn).upsert_categories(
+            [Category("new", "old", "New"), Category("old", None, "Old again")]
+        )
+    assert versions(server_engine) == (3, 0)
+    assert tree(server_engine) == {"root": (None, 1), "old": (None, 3), "new": ("old", 3)}
+
+
+def test_upsert_categories_queries_do_not_grow_with_the_tree(server_engine: Engine) -> None:
+    seed(server_engine)
+    chain = [Category(f"c{i}", f"c{i - 1}" if i else "root", f"C{i}") for i in range(300)]
+    with server_engine.begin() as conn:
+        Publisher(conn).upsert_categories(chain)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(server_engine, "before_cursor_execute", count)
+    try:
+        with server_engine.begin() as conn:
+            # Deep leaves whose every ancestor must be checked, plus a move of the chain.
+            Publisher(conn).upsert_categories(
+                [Category(f"leaf{i}", "c299", f"Leaf {i}") for i in range(50)]
+                + [Category("c0", None, "C0 moved to the top")]
+            )
+    finally:
+        event.remove(server_engine, "before_cursor_execute", count)
+    # Lock, read the tree, read the rows, take a version, insert, update (+ BEGIN on SQLite).
+    assert len(statements) <= 7, statements
+    assert tree(server_engine)["c0"] == (None, 3)
+    assert tree(server_engine)["leaf49"] == ("c299", 3)

@@ -84,30 +84,40 @@ class Publisher:
     # -- categories -------------------------------------------------------------------
 
     def upsert_category(self, category: Category) -> None:
-        """Create or replace a category (a move is an upsert with another parent).
+        """Create or replace one category; see :meth:`upsert_categories`."""
+        self.upsert_categories([category])
+
+    def upsert_categories(self, categories: Iterable[Category]) -> None:
+        """Create or replace categories (a move is an upsert with another parent).
+
+        The batch is checked as a whole against the live tree with the batch applied: a
+        parent may be a live category or one defined anywhere in the same batch. The
+        live tree's ``(id, parent_id)`` pairs are read once (a few thousand rows at
+        most), so a batch costs a bounded number of queries, not one per ancestor.
 
         Raises:
-            InvalidCategoryError: a malformed value.
-            UnknownCategoryError: the parent does not exist or is deleted.
-            CategoryCycleError: the parent is the category itself or one of its descendants.
+            InvalidCategoryError: a malformed value, an id given twice, or a tree deeper
+                than the limit.
+            UnknownCategoryError: a parent does not exist, is deleted, or is not in the batch.
+            CategoryCycleError: a parent is the category itself or one of its descendants.
         """
-        row = category_row(category)
+        desired: dict[Key, Row | None] = {}
+        for category in categories:
+            row = category_row(category)
+            if (row[0],) in desired:
+                raise InvalidCategoryError(f"category id {row[0]!r} appears twice in one call")
+            desired[(row[0],)] = row
+        if not desired:
+            return
         self._lock(CATALOG_PARTITION)
-        cid, parent = row[0], row[1]
         t = catalog_categories
-        ancestor, depth = parent, 0
-        while ancestor is not None:
-            if ancestor == cid:
-                raise CategoryCycleError(f"moving category {cid!r} under {parent!r} makes a cycle")
-            found = self._conn.execute(
-                select(t.c.parent_id).where(t.c.id == ancestor, t.c.deleted.is_(False))
-            ).first()
-            if found is None:
-                raise UnknownCategoryError(f"parent category {ancestor!r} does not exist")
-            ancestor, depth = found.parent_id, depth + 1
-            if depth > _MAX_DEPTH:
-                raise InvalidCategoryError(f"category tree above {parent!r} is too deep")
-        self._sync(CATALOG_PARTITION, t, "categories", {}, "id", [cid], {(cid,): row})
+        live = self._conn.execute(select(t.c.id, t.c.parent_id).where(t.c.deleted.is_(False)))
+        parents: dict[str, str | None] = {cid: parent for cid, parent in live}
+        moved: dict[str, str | None] = {row[0]: row[1] for row in desired.values() if row}
+        parents.update(moved)
+        _check_tree(parents, moved)
+        ids = [key[0] for key in desired]
+        self._sync(CATALOG_PARTITION, t, "categories", {}, "id", ids, desired)
 
     def delete_category(self, category_id: str) -> None:
         """Delete a category; deleting one that does not exist is a no-op.
@@ -238,9 +248,10 @@ class Publisher:
         self._lock(partition)
         t, scope = catalog_prices, {"price_list_id": plid}
         # Breaks no longer listed for a given sku are deleted.
-        for key in self._fetch(t, scope, "prices", "sku", skus):
+        existing = self._fetch(t, scope, "prices", "sku", skus)
+        for key in existing:
             desired.setdefault(key, None)
-        self._sync(partition, t, "prices", scope, "sku", skus, desired)
+        self._sync(partition, t, "prices", scope, "sku", skus, desired, existing)
 
     def delete_prices(self, price_list_id: str, sku: str) -> None:
         """Remove every break of ``sku`` from a price list (a no-op if it has none).
@@ -318,10 +329,16 @@ class Publisher:
         lookup: str,
         values: Sequence[Any],
         desired: Mapping[Key, Row | None],
+        existing: Mapping[Key, tuple[Row, bool]] | None = None,
     ) -> None:
-        """Make the rows of ``desired`` so (None = deleted), touching only changed rows."""
+        """Make the rows of ``desired`` so (None = deleted), touching only changed rows.
+
+        ``existing`` is what :meth:`_fetch` returns for the same arguments, when the caller
+        has already read it in this transaction.
+        """
         spec = TABLES[table]
-        existing = self._fetch(t, scope, table, lookup, values)
+        if existing is None:
+            existing = self._fetch(t, scope, table, lookup, values)
         inserts: list[Row] = []
         updates: list[Row] = []
         deletes: list[Key] = []
@@ -361,6 +378,38 @@ class Publisher:
             self._conn.execute(
                 stmt, [{"k_" + k: v for k, v in zip(spec.key, key, strict=True)} for key in deletes]
             )
+
+
+def _check_tree(parents: Mapping[str, str | None], moved: Mapping[str, str | None]) -> None:
+    """Check that every category of ``moved`` reaches a root of ``parents`` (the live tree
+    with ``moved`` applied) through known categories, without a cycle, within the depth limit.
+
+    Only the parents of ``moved`` changed, so every cycle passes through one of them and
+    every other live category already had a live parent. Each category is walked once:
+    the depth found for it (its number of ancestors) is remembered.
+    """
+    depth: dict[str, int] = {}
+    for cid in moved:
+        path: list[str] = []
+        on_path: set[str] = set()
+        node: str | None = cid
+        while node is not None and node not in depth:
+            if node in on_path:
+                cycle = path[path.index(node) :]
+                culprit = next((c for c in cycle if c in moved), node)
+                raise CategoryCycleError(
+                    f"moving category {culprit!r} under {parents[culprit]!r} makes a cycle"
+                )
+            if node not in parents:
+                raise UnknownCategoryError(f"parent category {node!r} does not exist")
+            path.append(node)
+            on_path.add(node)
+            node = parents[node]
+        below = -1 if node is None else depth[node]
+        for k, c in enumerate(reversed(path)):
+            depth[c] = below + 1 + k
+        if depth[cid] > _MAX_DEPTH:
+            raise InvalidCategoryError(f"category tree above {moved[cid]!r} is too deep")
 
 
 def _batches(values: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -203,8 +203,7 @@ def publish_sample(engine: Engine, sample: SampleCatalog, *, batch: int = 5_000)
     """
     with engine.begin() as conn:
         pub = Publisher(conn)
-        for c in sample.category_rows():
-            pub.upsert_category(c)
+        pub.upsert_categories(sample.category_rows())
         for price_list in sample.price_list_rows():
             with contextlib.suppress(DuplicatePriceListError):  # published before
                 pub.create_price_list(price_list)
