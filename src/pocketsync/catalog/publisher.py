@@ -26,7 +26,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, RootTransaction, Table, and_, bindparam, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    RootTransaction,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pocketsync.bundle.tables import TABLES
@@ -169,7 +181,7 @@ class Publisher:
         for batch in _batches(needed):
             known.update(
                 self._conn.execute(
-                    select(c.c.id).where(c.c.id.in_(batch), c.c.deleted.is_(False))
+                    select(c.c.id).where(self._among(c.c.id, batch), c.c.deleted.is_(False))
                 ).scalars()
             )
         missing = [cid for cid in needed if cid not in known]
@@ -305,6 +317,18 @@ class Publisher:
 
     # -- row diffing ------------------------------------------------------------------
 
+    def _among(self, column: ColumnElement[Any], values: Sequence[Any]) -> ColumnElement[bool]:
+        """``column IN values``, written so that PostgreSQL keeps using the index.
+
+        psycopg prepares a statement after five runs, and PostgreSQL's generic plan for a
+        500-value IN list compares every row of the table with every value (measured:
+        300 ms instead of 5 ms per lookup, which made a republish 7x slower). One array
+        parameter with ``= ANY`` has a generic plan that uses the index.
+        """
+        if self._conn.dialect.name == "postgresql":
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(values)
+
     def _fetch(
         self, t: Table, scope: Mapping[str, Any], table: str, lookup: str, values: Sequence[Any]
     ) -> dict[Key, tuple[Row, bool]]:
@@ -313,7 +337,7 @@ class Publisher:
         found: dict[Key, tuple[Row, bool]] = {}
         for batch in _batches(values):
             query = select(*cols, t.c.deleted).where(
-                t.c[lookup].in_(batch), *(t.c[k] == v for k, v in scope.items())
+                self._among(t.c[lookup], batch), *(t.c[k] == v for k, v in scope.items())
             )
             for r in self._conn.execute(query):
                 row = tuple(r)[:-1]
