@@ -9,7 +9,6 @@ backoff come in as functions (``sleep``, ``random``) so tests never wait.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import random as _random
 import time
@@ -20,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from pocketsync.bundle.chunk import ChunkRef
+from pocketsync.bundle.chunk import ChunkRef, verify_chunk_bytes
 from pocketsync.client.errors import (
     ChunkDownloadError,
     LoginFailedError,
@@ -33,7 +32,7 @@ from pocketsync.client.errors import (
     ThrottledError,
     TradeAccountsOnlyError,
 )
-from pocketsync.errors import PocketSyncError
+from pocketsync.errors import BundleError, PocketSyncError
 
 __all__ = ["ApiError", "HttpTransport", "RetryPolicy"]
 
@@ -273,10 +272,10 @@ class HttpTransport:
             have = partial.stat().st_size if partial.exists() else 0
             if have >= ref.length:
                 data = partial.read_bytes()
-                if len(data) == ref.length and hashlib.sha256(data).digest() == ref.sha256:
-                    partial.unlink()
-                    return data
                 partial.unlink()
+                with contextlib.suppress(BundleError):
+                    verify_chunk_bytes(data, ref)
+                    return data
                 fresh_starts += 1
                 if fresh_starts > 1:
                     raise ChunkDownloadError(
